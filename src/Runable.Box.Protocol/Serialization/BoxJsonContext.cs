@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Runable.Box.Protocol.Files;
+using Runable.Box.Protocol.Health;
+using Runable.Box.Protocol.Processes;
+using Runable.Box.Protocol.Shell;
+
+namespace Runable.Box.Protocol.Serialization;
+
+/// <summary>Source-generated JSON metadata for every wire type: snake_case names, nulls omitted.</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.Strict,
+    AllowTrailingCommas = false)]
+[JsonSerializable(typeof(ShellExecRequest))]
+[JsonSerializable(typeof(ShellExecResult))]
+[JsonSerializable(typeof(ShellSessionRequest))]
+[JsonSerializable(typeof(ShellSessionInfo))]
+[JsonSerializable(typeof(List<ShellSessionInfo>))]
+[JsonSerializable(typeof(ProcessStartRequest))]
+[JsonSerializable(typeof(ProcessStarted))]
+[JsonSerializable(typeof(ProcessInfo))]
+[JsonSerializable(typeof(List<ProcessInfo>))]
+[JsonSerializable(typeof(ProcessOutput))]
+[JsonSerializable(typeof(ProcessStdinRequest))]
+[JsonSerializable(typeof(ProcessSignalRequest))]
+[JsonSerializable(typeof(FileEntry))]
+[JsonSerializable(typeof(FileListResult))]
+[JsonSerializable(typeof(FileWriteResult))]
+[JsonSerializable(typeof(TextFileResult))]
+[JsonSerializable(typeof(FileEditRequest))]
+[JsonSerializable(typeof(FileEditResult))]
+[JsonSerializable(typeof(FileSearchRequest))]
+[JsonSerializable(typeof(FileSearchResult))]
+[JsonSerializable(typeof(FileMoveRequest))]
+[JsonSerializable(typeof(FilePathRequest))]
+[JsonSerializable(typeof(FsWriteRequest))]
+[JsonSerializable(typeof(FsReadResult))]
+[JsonSerializable(typeof(StatusResult))]
+[JsonSerializable(typeof(HealthResult))]
+[JsonSerializable(typeof(BoxProblem))]
+public sealed partial class BoxJsonContext : JsonSerializerContext;

@@ -1,0 +1,23 @@
+using Runable.Box.Protocol.Health;
+
+namespace Runable.Box.Server.Health;
+
+/// <summary>Maps <c>GET /health</c>, the one route open without a key.</summary>
+public static class HealthEndpoints
+{
+    /// <summary>The box's version, from its assembly.</summary>
+    public static string Version { get; } =
+        typeof(HealthEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/health", () => new HealthResult
+        {
+            Version = Version,
+            Features = new HealthFeatures { Shell = true },
+        })
+        .WithTags("Health")
+        .WithSummary("Whether the box is up, its version and which tools it serves.");
+        return endpoints;
+    }
+}

@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Runable.Box;
+
+/// <summary>Settings of the box's tool services (configuration section <c>Box</c>).</summary>
+public sealed class BoxOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Box";
+
+    /// <summary>The directory the tools work in and the file routes are confined to.</summary>
+    [Required]
+    public string Workspace { get; set; } = "";
+
+    /// <summary>Where output spools and other box state live; defaults to a fresh directory under the system temp path.</summary>
+    public string? StateDirectory { get; set; }
+
+    /// <summary>Bytes of each stream returned inline by <c>/shell/exec</c>; the rest stays in the spool.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int InlineOutputBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Bytes of each stream kept on disk per process; older bytes are dropped past it.</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long SpoolBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Processes (running or kept after exit) the supervisor holds at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxProcesses { get; set; } = 1024;
+
+    /// <summary>Exited processes kept for their output before the oldest are forgotten.</summary>
+    [Range(0, 100_000)]
+    public int RetainExitedProcesses { get; set; } = 256;
+
+    /// <summary>Persistent shell sessions open at once.</summary>
+    [Range(1, 10_000)]
+    public int MaxSessions { get; set; } = 64;
+
+    /// <summary>Default <c>timeout_s</c> of a command.</summary>
+    [Range(0.001, 86_400)]
+    public double DefaultTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Largest <c>timeout_s</c> a caller may ask for.</summary>
+    [Range(0.001, 7 * 86_400)]
+    public double MaxTimeoutSeconds { get; set; } = 86_400;
+
+    /// <summary>The shell used for commands.</summary>
+    public string Shell { get; set; } = "/bin/bash";
+}

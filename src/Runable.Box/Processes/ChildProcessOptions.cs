@@ -1,0 +1,19 @@
+namespace Runable.Box.Processes;
+
+/// <summary>What <see cref="ChildProcess.Start"/> runs and where its output goes.</summary>
+public sealed record ChildProcessOptions
+{
+    /// <summary>The program to run (looked up on PATH when not absolute).</summary>
+    public required string FileName { get; init; }
+
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    public required string WorkingDirectory { get; init; }
+
+    /// <summary>The whole environment of the child (nothing is inherited beyond it).</summary>
+    public required IReadOnlyDictionary<string, string> Environment { get; init; }
+
+    public required IOutputSink Stdout { get; init; }
+
+    public required IOutputSink Stderr { get; init; }
+}
