@@ -67,13 +67,7 @@ public static class BoxServer
 
         var app = builder.Build();
         app.UseExceptionHandler();
-        app.UseStatusCodePages(async status =>
-        {
-            var code = status.HttpContext.Response.StatusCode;
-            await ProblemWriter.WriteAsync(status.HttpContext, code,
-                code == 405 ? Protocol.BoxErrorCodes.MethodNotAllowed : Protocol.BoxErrorCodes.NotFound,
-                code == 405 ? "This route does not accept that method." : "No such route; the API reference is at /docs.");
-        });
+        app.UseStatusCodePages(status => StatusProblems.WriteAsync(status.HttpContext));
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 

@@ -42,12 +42,17 @@ public static class TerminalEndpoints
                 var received = await socket.ReceiveAsync(chunk, stop.Token);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
+                    if (socket.State == WebSocketState.CloseReceived)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "Bye.", CancellationToken.None);
+                    }
+
                     break;
                 }
 
                 if (buffer.WrittenCount + received.Count > maxMessageBytes)
                 {
-                    await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {maxMessageBytes} bytes.", CancellationToken.None);
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {maxMessageBytes} bytes.", CancellationToken.None);
                     break;
                 }
 
@@ -129,7 +134,8 @@ public static class TerminalEndpoints
 
             if (socket.State == WebSocketState.Open)
             {
-                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "The shell exited.", CancellationToken.None);
+                // Only the close frame is sent here: the receive loop reads the client's answer.
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "The shell exited.", CancellationToken.None);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)

@@ -128,6 +128,9 @@ public sealed class SupervisedProcess : IDisposable
         }
     }
 
+    /// <summary>Closes standard input (the process reads end of file); nothing happens when it is already closed or gone.</summary>
+    public void CloseStdin() => _child?.CloseStdin();
+
     /// <summary>Sends a signal to the process's whole group.</summary>
     public void Signal(int signal)
     {

@@ -54,7 +54,7 @@ public sealed class ShellService : IDisposable
             }
             else
             {
-                await process.WriteStdinAsync(ReadOnlyMemory<byte>.Empty, close: true, cancellationToken).ConfigureAwait(false);
+                process.CloseStdin();
             }
 
             return new ShellCommand(process, timeout, onTimeout, session: null, sessionReset: false, start);

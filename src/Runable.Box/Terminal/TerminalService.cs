@@ -22,6 +22,8 @@ public sealed class TerminalService(BoxState state)
             ProcessInterop.Resize(master, cols, rows);
             var environment = state.CommandEnvironment(null);
             environment["TERM"] = "xterm-256color";
+            // The shell reads no rc file (the host's may do anything, or hang), so it gets its prompt here.
+            environment["PS1"] = "\\w\\$ ";
             environment.Remove("PAGER");
             environment.Remove("GIT_PAGER");
 
@@ -30,7 +32,7 @@ public sealed class TerminalService(BoxState state)
             var child = ChildProcess.Start(new ChildProcessOptions
             {
                 FileName = "/bin/sh",
-                Arguments = ["-c", "exec \"$0\" -i <\"$1\" >\"$1\" 2>&1", state.Options.Shell, slavePath],
+                Arguments = ["-c", "exec \"$0\" --norc -i <\"$1\" >\"$1\" 2>&1", state.Options.Shell, slavePath],
                 WorkingDirectory = workingDirectory,
                 Environment = environment,
                 Stdout = NullSink.Instance,

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Runable.Box.Server.Tests.Mcp;
+
+public sealed class McpTests(BoxServerFixture box) : IClassFixture<BoxServerFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Mcp_ClientSession_InitializesListsAndCallsTools()
+    {
+        await using var client = await ConnectAsync(BoxServerFixture.ApiKey);
+        Assert.Equal("runable-box", client.ServerInfo?.Name);
+
+        var tools = await client.ListToolsAsync(cancellationToken: Ct);
+        var names = tools.Select(t => t.Name).ToHashSet();
+        Assert.Contains("shell_exec", names);
+        Assert.Contains("process_start", names);
+        Assert.Contains("process_output", names);
+        var exec = tools.Single(t => t.Name == "shell_exec");
+        Assert.Contains("timeout", exec.Description ?? "", StringComparison.OrdinalIgnoreCase);
+        Assert.True(exec.JsonSchema.GetProperty("properties").TryGetProperty("command", out _));
+
+        var result = await client.CallToolAsync("shell_exec", new Dictionary<string, object?> { ["command"] = "echo from-mcp; exit 2" }, cancellationToken: Ct);
+        Assert.NotEqual(true, result.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        var json = JsonDocument.Parse(text).RootElement;
+        Assert.Equal("from-mcp\n", json.GetProperty("stdout").GetString());
+        Assert.Equal(2, json.GetProperty("exit_code").GetInt32());
+    }
+
+    [Fact]
+    public async Task Mcp_ToolFailure_IsReportedAsToolErrorWithTheCode()
+    {
+        await using var client = await ConnectAsync(BoxServerFixture.ApiKey);
+        var result = await client.CallToolAsync("process_output", new Dictionary<string, object?> { ["process_id"] = "proc_missing" }, cancellationToken: Ct);
+        Assert.True(result.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        Assert.Contains("process_not_found", text);
+    }
+
+    [Fact]
+    public async Task Mcp_WithoutKey_CannotConnect()
+    {
+        await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(null));
+    }
+
+    private async Task<McpClient> ConnectAsync(string? key)
+    {
+        var options = new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(box.BaseAddress, "mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = key is null ? null : new Dictionary<string, string> { ["X-API-Key"] = key },
+        };
+        return await McpClient.CreateAsync(new HttpClientTransport(options), cancellationToken: Ct);
+    }
+}
