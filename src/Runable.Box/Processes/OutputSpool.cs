@@ -106,6 +106,8 @@ public sealed class OutputSpool : IOutputSink, IDisposable
         lock (_gate)
         {
             _completed = true;
+            _writer?.Dispose();
+            _writer = null;
             changed = _changed;
             _changed = NewSignal();
         }

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Runable.Bench;
+using Runable.Box.Client;
+using Runable.Box.Server.Hosting;
+
+// Box benchmarks: each figure is a ratio against a baseline measured in this same run, on this machine.
+var calls = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var n) ? n : 1000;
+var resultsDirectory = Path.Combine(FindRepositoryRoot(), "bench", "results");
+Directory.CreateDirectory(resultsDirectory);
+
+var workspace = Directory.CreateTempSubdirectory("runable-bench-").FullName;
+var key = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+await using var app = BoxServer.Create(new BoxServerSettings { Port = 0, Workspace = workspace, ApiKey = key },
+    configure: b => b.Logging.ClearProviders());
+await app.StartAsync();
+using var client = new BoxClient(new Uri(BoxServer.ListeningUrls(app).First().TrimEnd('/') + "/"), key);
+
+Console.Error.WriteLine($"Measuring {calls} calls each (after {calls / 10} warm-up calls)...");
+var comparisons = new List<Comparison>();
+
+Console.Error.WriteLine("- POST /shell/exec {\"command\":\"true\"} vs spawning bash -c true");
+var baselineSpawn = await Measurement.RunAsync("bash -c true (Process.Start, no HTTP)", calls, calls / 10, async () =>
+{
+    using var process = Process.Start(new ProcessStartInfo("bash", ["-c", "true"]) { UseShellExecute = false })!;
+    await process.WaitForExitAsync();
+});
+var exec = await Measurement.RunAsync("POST /shell/exec true", calls, calls / 10, async () =>
+{
+    var result = await client.ExecAsync("true");
+    if (result.ExitCode != 0)
+    {
+        throw new InvalidOperationException("exec failed");
+    }
+});
+comparisons.Add(new Comparison("shell exec round trip", exec, baselineSpawn, "p50 <= 2x (through the orchestrator, later)"));
+
+Console.Error.WriteLine("- 4 KiB file write and read vs the same through the file system directly");
+var payload = new byte[4096];
+Random.Shared.NextBytes(payload);
+var path = Path.Combine(workspace, "direct.bin");
+var baselineFile = await Measurement.RunAsync("File.WriteAllBytes + ReadAllBytes", calls, calls / 10, async () =>
+{
+    await File.WriteAllBytesAsync(path, payload);
+    _ = await File.ReadAllBytesAsync(path);
+});
+var fileRoundTrip = await Measurement.RunAsync("PUT /files + GET /files (4 KiB)", calls, calls / 10, async () =>
+{
+    using var put = await client.Http.PutAsync("files?path=bench.bin", new ByteArrayContent(payload));
+    put.EnsureSuccessStatusCode();
+    var bytes = await client.Http.GetByteArrayAsync("files?path=bench.bin");
+    if (bytes.Length != payload.Length)
+    {
+        throw new InvalidOperationException("read back the wrong size");
+    }
+});
+comparisons.Add(new Comparison("4 KiB file write + read", fileRoundTrip, baselineFile, "reported"));
+
+await app.StopAsync();
+Directory.Delete(workspace, recursive: true);
+
+var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+var table = new StringBuilder();
+table.AppendLine($"# Box benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {calls} calls each)");
+table.AppendLine();
+table.AppendLine("| what | subject p50 / p99 (ms) | baseline | baseline p50 / p99 (ms) | ratio p50 / p99 | target |");
+table.AppendLine("|---|---|---|---|---|---|");
+foreach (var c in comparisons)
+{
+    table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {c.What} | {c.Subject.P50:0.000} / {c.Subject.P99:0.000} | {c.Baseline.Name} | {c.Baseline.P50:0.000} / {c.Baseline.P99:0.000} | {c.RatioP50:0.00}x / {c.RatioP99:0.00}x | {c.Target} |"));
+}
+
+var markdown = table.ToString();
+Console.WriteLine(markdown);
+await File.WriteAllTextAsync(Path.Combine(resultsDirectory, "box.md"), markdown);
+await File.WriteAllTextAsync(Path.Combine(resultsDirectory, $"box-{stamp}.json"), JsonSerializer.Serialize(
+    comparisons.Select(c => new
+    {
+        what = c.What,
+        subject = new { name = c.Subject.Name, p50_ms = c.Subject.P50, p99_ms = c.Subject.P99, samples_ms = c.Subject.SamplesMs },
+        baseline = new { name = c.Baseline.Name, p50_ms = c.Baseline.P50, p99_ms = c.Baseline.P99, samples_ms = c.Baseline.SamplesMs },
+        ratio_p50 = c.RatioP50,
+        ratio_p99 = c.RatioP99,
+    }),
+    new JsonSerializerOptions { WriteIndented = true }));
+Console.Error.WriteLine($"Wrote {Path.Combine(resultsDirectory, "box.md")}");
+
+static string FindRepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Runable.slnx")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    return Directory.GetCurrentDirectory();
+}
