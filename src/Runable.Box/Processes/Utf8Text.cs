@@ -22,7 +22,7 @@ public static class Utf8Text
                 continue;
             }
 
-            var needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            var needed = b >= 0xF5 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 1;
             return needed > back ? bytes.Length - back : bytes.Length;
         }
 
