@@ -67,6 +67,10 @@ public sealed class HealthAndAuthTests(BoxServerFixture box) : IClassFixture<Box
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from the OpenAPI document");
         }
+
+        var exec = doc.GetProperty("components").GetProperty("schemas").GetProperty("ShellExecRequest").GetProperty("properties");
+        Assert.True(exec.TryGetProperty("timeout_s", out _), "the document must use the wire's snake_case names");
+        Assert.True(exec.TryGetProperty("on_timeout", out _));
     }
 
     [Fact]
