@@ -30,7 +30,7 @@ public sealed partial class BoxClient
         using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var item in SseParser.Create(stream).EnumerateAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var item in SseParser.Create(stream, DecodeSseData).EnumerateAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }

@@ -131,5 +131,11 @@ public sealed partial class BoxClient : IDisposable
         return query.Length == 0 ? path : $"{path}?{query}";
     }
 
+    /// <summary>Output events carry their chunk as a JSON string (so carriage returns survive SSE); other events carry JSON documents, passed on as text.</summary>
+    private static string DecodeSseData(string eventType, ReadOnlySpan<byte> data) =>
+        eventType is "stdout" or "stderr" or "eof"
+            ? JsonSerializer.Deserialize(data, BoxJsonContext.Default.String) ?? ""
+            : System.Text.Encoding.UTF8.GetString(data);
+
     private static MediaTypeWithQualityHeaderValue EventStream { get; } = new("text/event-stream");
 }

@@ -41,4 +41,5 @@ namespace Runable.Box.Protocol.Serialization;
 [JsonSerializable(typeof(StatusResult))]
 [JsonSerializable(typeof(HealthResult))]
 [JsonSerializable(typeof(BoxProblem))]
+[JsonSerializable(typeof(string))]
 public sealed partial class BoxJsonContext : JsonSerializerContext;

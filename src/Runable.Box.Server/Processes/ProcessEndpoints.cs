@@ -84,12 +84,12 @@ public static class ProcessEndpoints
         {
             foreach (var chunk in follower.ReadAvailable())
             {
-                yield return new SseItem<string>(chunk, stream) { EventId = follower.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                yield return new SseItem<string>(SseText.Encode(chunk), stream) { EventId = follower.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             }
 
             if (follower.AtEnd)
             {
-                yield return new SseItem<string>("", "eof") { EventId = follower.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                yield return new SseItem<string>(SseText.Encode(""), "eof") { EventId = follower.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) };
                 yield break;
             }
 

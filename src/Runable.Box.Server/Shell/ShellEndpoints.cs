@@ -26,7 +26,7 @@ public static class ShellEndpoints
                 return TypedResults.Ok(await shell.WaitAsync(command, context.RequestAborted));
             })
             .WithSummary("Run a command with bash -c, or in a persistent session.")
-            .WithDescription("When timeout_s passes the output so far is returned with timed_out: true; with on_timeout 'background' the command keeps running as process_id, with 'kill' its process group is killed. Send 'Accept: text/event-stream' to stream stdout/stderr events and a final exit event.")
+            .WithDescription("When timeout_s passes the output so far is returned with timed_out: true; with on_timeout 'background' the command keeps running as process_id, with 'kill' its process group is killed. Send 'Accept: text/event-stream' to stream stdout/stderr events (data: the chunk as a JSON string) and a final exit event (data: the JSON result).")
             .Produces<ShellExecResult>()
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
 
@@ -62,12 +62,12 @@ public static class ShellEndpoints
             var finished = wait.IsCompleted;
             foreach (var chunk in stdout.ReadAvailable())
             {
-                yield return new SseItem<string>(chunk, "stdout");
+                yield return new SseItem<string>(SseText.Encode(chunk), "stdout");
             }
 
             foreach (var chunk in stderr.ReadAvailable())
             {
-                yield return new SseItem<string>(chunk, "stderr");
+                yield return new SseItem<string>(SseText.Encode(chunk), "stderr");
             }
 
             if (finished)

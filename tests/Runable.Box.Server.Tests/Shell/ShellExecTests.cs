@@ -185,6 +185,22 @@ public sealed class ShellExecTests(BoxServerFixture box) : IClassFixture<BoxServ
     }
 
     [Fact]
+    public async Task Exec_WithEventStream_KeepsCarriageReturnsAndBlankLines()
+    {
+        var request = new ShellExecRequest { Command = @"printf 'progress 10%%\rprogress 100%%\r\n\n\nend'" };
+        var stdout = new StringBuilder();
+        await foreach (var item in box.Client.ExecStreamAsync(request, Ct))
+        {
+            if (item.EventType == "stdout")
+            {
+                stdout.Append(item.Data);
+            }
+        }
+
+        Assert.Equal("progress 10%\rprogress 100%\r\n\n\nend", stdout.ToString());
+    }
+
+    [Fact]
     public async Task Exec_SeedCompatibleTimeoutField_IsHonoured()
     {
         using var http = box.Http();
