@@ -17,6 +17,9 @@ public static class BoxErrorCodes
     public const string IsADirectory = "is_a_directory";
     public const string DirectoryNotEmpty = "directory_not_empty";
     public const string NotText = "not_text";
+    public const string FileTooLarge = "file_too_large";
+    public const string PermissionDenied = "permission_denied";
+    public const string NoSpace = "no_space";
     public const string EditNoMatch = "edit_no_match";
     public const string EditAmbiguous = "edit_ambiguous";
     public const string InvalidArchive = "invalid_archive";

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Runable.Box.Files;
 using Runable.Box.Processes;
 using Runable.Box.Shell;
 using Runable.Box.Terminal;
@@ -25,6 +26,7 @@ public static class BoxServiceCollectionExtensions
         services.TryAddSingleton<ProcessSupervisor>();
         services.TryAddSingleton<ShellService>();
         services.TryAddSingleton<TerminalService>();
+        services.TryAddSingleton<FileService>();
         return services;
     }
 }

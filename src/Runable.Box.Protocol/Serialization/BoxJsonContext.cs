@@ -39,6 +39,7 @@ namespace Runable.Box.Protocol.Serialization;
 [JsonSerializable(typeof(FsWriteRequest))]
 [JsonSerializable(typeof(FsReadResult))]
 [JsonSerializable(typeof(StatusResult))]
+[JsonSerializable(typeof(ArchiveExtractResult))]
 [JsonSerializable(typeof(HealthResult))]
 [JsonSerializable(typeof(BoxProblem))]
 [JsonSerializable(typeof(string))]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Runable.Box.Protocol.Serialization;
 using Runable.Box.Server.Auth;
 using Runable.Box.Server.Errors;
+using Runable.Box.Server.Files;
 using Runable.Box.Server.Health;
 using Runable.Box.Server.Mcp;
 using Runable.Box.Server.Processes;
@@ -76,6 +77,8 @@ public static class BoxServer
         app.MapShellEndpoints().WithMetadata(json);
         app.MapProcessEndpoints().WithMetadata(json);
         app.MapTerminalEndpoints();
+        app.MapFileEndpoints(json);
+        app.MapSeedFileEndpoints().WithMetadata(json);
         app.MapMcp("/mcp");
         app.MapOpenApi("/openapi/{documentName}.json");
         app.UseSwaggerUI(ui =>

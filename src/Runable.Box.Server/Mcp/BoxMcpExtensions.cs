@@ -11,7 +11,8 @@ public static class BoxMcpExtensions
                 o.ServerInstructions = "Tools of one Runable sandbox: run shell commands (with persistent sessions and background processes) and read, write, edit and search files in the workspace.";
             })
             .WithHttpTransport(o => o.Stateless = true)
-            .WithTools<ShellTools>();
+            .WithTools<ShellTools>()
+            .WithTools<FileTools>();
         return services;
     }
 }
