@@ -1,0 +1,3 @@
+using Runable.Cli.Commands;
+
+return await CliApplication.RunAsync(args);
