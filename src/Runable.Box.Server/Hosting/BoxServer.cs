@@ -47,6 +47,8 @@ public static class BoxServer
             }
         });
 
+        // Request-by-request framework logs drown what matters; configuration (Logging:LogLevel) can turn them back on.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new ApiKeyVerifier(settings.InsecureNoAuth ? null : settings.ApiKey));
         builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o));
