@@ -24,7 +24,7 @@ public static class FileEndpoints
         group.MapPut("/", async (string? path, HttpRequest request, FileService files) =>
                 TypedResults.Ok(await files.WriteAsync(Required(path), request.Body, request.HttpContext.RequestAborted)))
             .WithSummary("Write a file from the raw request body; parent directories are created and the file is replaced atomically.")
-            .Accepts<byte[]>("application/octet-stream");
+            .Accepts<byte[]>("application/octet-stream", "*/*");
 
         group.MapDelete("/", (string? path, bool? recursive, FileService files) =>
             {
@@ -93,7 +93,7 @@ public static class FileEndpoints
                 }
             })
             .WithSummary("Unpack a tar.gz into a directory; entries that would land outside refuse the whole archive before anything is written.")
-            .Accepts<byte[]>("application/gzip");
+            .Accepts<byte[]>("application/gzip", "*/*");
 
         return endpoints;
     }

@@ -235,6 +235,24 @@ public sealed class FileRoutesTests(BoxServerFixture box) : IClassFixture<BoxSer
         Assert.Equal("invalid_json", problem.GetProperty("code").GetString());
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("text/plain")]
+    [InlineData(null)]
+    public async Task Write_WithAnyContentType_StoresTheRawBody(string? contentType)
+    {
+        using var http = box.Http();
+        var content = new ByteArrayContent("raw=body&x"u8.ToArray());
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await http.PutAsync("files?path=raw.txt", content, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("raw=body&x", await File.ReadAllTextAsync(Path.Combine(box.Workspace, "raw.txt"), Ct));
+    }
+
     [Fact]
     public async Task Read_MissingPathParameter_Returns400()
     {
