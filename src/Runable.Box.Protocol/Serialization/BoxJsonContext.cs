@@ -43,4 +43,6 @@ namespace Runable.Box.Protocol.Serialization;
 [JsonSerializable(typeof(HealthResult))]
 [JsonSerializable(typeof(BoxProblem))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(bool))]
 public sealed partial class BoxJsonContext : JsonSerializerContext;

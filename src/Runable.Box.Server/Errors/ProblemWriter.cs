@@ -15,7 +15,7 @@ public static class ProblemWriter
             extensions = [];
             foreach (var (key, value) in details)
             {
-                extensions[key] = JsonSerializer.SerializeToElement(value, value?.GetType() ?? typeof(object), s_options);
+                extensions[key] = ToElement(value);
             }
         }
 
@@ -45,10 +45,14 @@ public static class ProblemWriter
             BoxJsonContext.Default.BoxProblem, context.RequestAborted);
     }
 
-    private static readonly JsonSerializerOptions s_options = new(JsonSerializerDefaults.Web)
+    private static JsonElement ToElement(object? value) => value switch
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        JsonElement element => element,
+        int number => JsonSerializer.SerializeToElement(number, BoxJsonContext.Default.Int64),
+        long number => JsonSerializer.SerializeToElement(number, BoxJsonContext.Default.Int64),
+        bool flag => JsonSerializer.SerializeToElement(flag, BoxJsonContext.Default.Boolean),
+        null => JsonSerializer.SerializeToElement<string?>(null, BoxJsonContext.Default.String),
+        _ => JsonSerializer.SerializeToElement(value.ToString(), BoxJsonContext.Default.String),
     };
 
     private static string TitleOf(int status) => status switch

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Mvc;
+using Runable.Box.Server.Hosting;
 using Runable.Box.Files;
 using Runable.Box.Protocol;
 using Runable.Box.Protocol.Files;
@@ -9,7 +9,7 @@ namespace Runable.Box.Server.Files;
 public static class FileEndpoints
 {
     /// <summary>Maps the file routes; JSON routes get <paramref name="jsonLimit"/>, uploads keep the server's upload limit.</summary>
-    public static IEndpointRouteBuilder MapFileEndpoints(this IEndpointRouteBuilder endpoints, RequestSizeLimitAttribute jsonLimit)
+    public static IEndpointRouteBuilder MapFileEndpoints(this IEndpointRouteBuilder endpoints, BodySizeLimit jsonLimit)
     {
         var group = endpoints.MapGroup("/files").WithTags("Files");
 

@@ -75,7 +75,7 @@ public static class BoxServer
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         app.MapHealthEndpoints();
-        var json = new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(settings.MaxJsonBytes);
+        var json = new BodySizeLimit(settings.MaxJsonBytes);
         app.MapShellEndpoints().WithMetadata(json);
         app.MapProcessEndpoints().WithMetadata(json);
         app.MapTerminalEndpoints();

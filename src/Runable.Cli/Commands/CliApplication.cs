@@ -2,19 +2,24 @@ using System.CommandLine;
 
 namespace Runable.Cli.Commands;
 
-/// <summary>The <c>runable</c> command line: its root command and subcommands.</summary>
+/// <summary>The <c>runable</c> command line: its root command and one sub-command per class in this folder.</summary>
 public static class CliApplication
 {
-    /// <summary>Builds the root command with every subcommand.</summary>
-    public static RootCommand Build()
+    /// <summary>Builds the root command; <paramref name="environment"/> reads environment variables (tests pass
+    /// their own).</summary>
+    public static RootCommand Build(Func<string, string?>? environment = null)
     {
-        var root = new RootCommand("Runable: run coding agents in secure sandboxes.");
-        root.Subcommands.Add(BoxCommand.Create());
-        root.Subcommands.Add(DoctorCommand.Create());
-        return root;
+        environment ??= Environment.GetEnvironmentVariable;
+        return new RootCommand("Runable: run coding agents and their tools in sandboxes.")
+        {
+            BoxCommand.Create(environment),
+            DoctorCommand.Create(),
+        };
     }
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
     public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default) =>
-        Build().Parse(args).InvokeAsync(cancellationToken: cancellationToken);
+        // The box server stops itself on Ctrl-C and SIGTERM (gracefully, killing what it started), so
+        // System.CommandLine is told not to handle termination.
+        Build().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cancellationToken);
 }

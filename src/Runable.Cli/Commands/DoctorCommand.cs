@@ -5,57 +5,95 @@ using Spectre.Console;
 
 namespace Runable.Cli.Commands;
 
-/// <summary><c>runable doctor</c>: a table of what Runable uses on this host and how to fix what is missing.</summary>
+/// <summary><c>runable doctor [--json]</c>: reports what of the host Runable uses is there, and how to fix
+/// what is not. Always exits 0: it is a report, not a gate.</summary>
 public static class DoctorCommand
 {
+    /// <summary>Creates the <c>doctor</c> command.</summary>
     public static Command Create()
     {
-        var json = new Option<bool>("--json") { Description = "Print the checks as JSON." };
-        var command = new Command("doctor", "Check this host for everything Runable uses, and print the command that fixes each missing piece.") { json };
-        command.SetAction(parse =>
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON instead of a table." };
+        var command = new Command("doctor", "Check this host for everything Runable uses, and say how to fix what is missing.")
         {
-            var checks = HostDoctor.CheckAll();
-            if (parse.GetValue(json))
+            json,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var report = new DoctorReport(await new HostDoctor().RunAsync(cancellationToken));
+            var output = parseResult.InvocationConfiguration.Output;
+            if (parseResult.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(checks, new JsonSerializerOptions
-                {
-                    WriteIndented = true,
-                    PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-                    TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
-                }));
-                return 0;
+                await output.WriteLineAsync(JsonSerializer.Serialize(report, DoctorJsonContext.Default.DoctorReport));
+            }
+            else
+            {
+                Render(report, output);
             }
 
-            Render(checks);
             return 0;
         });
         return command;
     }
 
-    private static void Render(IReadOnlyList<HostCheck> checks)
+    /// <summary>Writes the report as a table, then one line on whether the box can run.</summary>
+    public static void Render(DoctorReport report, TextWriter writer)
     {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("what").AddColumn("status").AddColumn("version").AddColumn("needed for").AddColumn("fix");
-        foreach (var check in checks)
+        ArgumentNullException.ThrowIfNull(report);
+        var output = new AnsiConsoleOutput(writer);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
+            Out = output,
+            Ansi = output.IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = output.IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        if (!output.IsTerminal)
+        {
+            // Piped into a file or a pager: plain text, and fix commands not wrapped at 80 columns.
+            console.Profile.Width = 200;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("what", "status", "version", "needed for", "fix");
+        foreach (var check in report.Checks)
+        {
+            var what = Markup.Escape(check.What) + (check.Required ? " [bold](required)[/]" : "");
             var status = check.Status switch
             {
                 CheckStatus.Found => "[green]found[/]",
                 CheckStatus.Limited => "[yellow]limited[/]",
-                _ => check.Required ? "[red]missing (required)[/]" : "[red]missing[/]",
+                _ => check.Required ? "[bold red]missing[/]" : "[red]missing[/]",
             };
-            table.AddRow(Markup.Escape(check.What), status, Markup.Escape(check.Version), Markup.Escape(check.UsedFor), Markup.Escape(check.Fix));
+            var version = Markup.Escape(check.Version ?? "");
+            if (check.Detail is { } detail)
+            {
+                version += (version.Length > 0 ? "\n" : "") + $"[grey]{Markup.Escape(detail)}[/]";
+            }
+
+            table.AddRow(what, status, version, Markup.Escape(check.UsedFor), Markup.Escape(check.Fix ?? ""));
         }
 
-        if (Console.IsOutputRedirected)
+        console.Write(table);
+
+        var missing = report.Checks.Count(c => c.Status == CheckStatus.Missing);
+        var limited = report.Checks.Count(c => c.Status == CheckStatus.Limited);
+        var found = report.Checks.Count - missing - limited;
+        var counts = $"{found} found, {limited} limited, {missing} missing.";
+        if (report.BoxReady)
         {
-            AnsiConsole.Profile.Width = 160;
+            console.MarkupLine($"[green]The box has what it needs.[/] {counts}");
+        }
+        else
+        {
+            var absent = string.Join(", ", report.Checks.Where(c => c.Required && c.Status != CheckStatus.Found).Select(c => c.What));
+            console.MarkupLine($"[bold red]The box cannot run: {Markup.Escape(absent)} not usable.[/] {counts}");
         }
 
-        AnsiConsole.Write(table);
-        var missingRequired = checks.Where(c => c.Required && c.Status == CheckStatus.Missing).ToList();
-        AnsiConsole.MarkupLine(missingRequired.Count == 0
-            ? "[green]The box server has what it needs.[/] Missing optional pieces only turn off the features that use them."
-            : $"[red]The box server cannot run without: {Markup.Escape(string.Join(", ", missingRequired.Select(c => c.What)))}.[/]");
+        if (report.Checks.Any(c => c.Fix?.Contains("apt-get install", StringComparison.Ordinal) == true))
+        {
+            console.MarkupLine("Run the fix commands above; in a Runable checkout, [bold]./scripts/setup.sh[/] installs every missing Debian package.");
+        }
+        else if (missing + limited > 0)
+        {
+            console.MarkupLine("Run the fix commands above to turn on the features that need them.");
+        }
     }
 }

@@ -1,151 +1,269 @@
-using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Runable.Cli.Doctor;
 
-/// <summary>Checks the host for everything Runable uses, and says how to fix what is missing.</summary>
-public static partial class HostDoctor
+/// <summary>Checks the host for everything Runable uses and says how to fix what is missing. Every check has a
+/// deadline and none throws: a check that fails unexpectedly is reported as limited, with the reason.</summary>
+public sealed partial class HostDoctor
 {
-    private const string Apt = "apt-get install -y";
+    /// <summary>How long one probe may take.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(3);
 
-    /// <summary>Runs every check (each takes at most a few seconds).</summary>
-    public static IReadOnlyList<HostCheck> CheckAll() =>
-    [
-        Program("bash", "bash", ["--version"], $"{Apt} bash", "shell commands and sessions", required: true),
-        Program("setsid (util-linux)", "setsid", ["--version"], $"{Apt} util-linux", "process groups for every command", required: true),
-        Program("git", "git", ["--version"], $"{Apt} git", "workspace diffs"),
-        Program("bubblewrap", "bwrap", ["--version"], $"{Apt} bubblewrap", "sandbox isolation"),
-        CheckCgroups(),
-        CheckSeccomp(),
-        Program("Xvfb", "Xvfb", ["-version"], $"{Apt} xvfb", "the virtual desktop"),
-        Program("xdotool", "xdotool", ["version"], $"{Apt} xdotool", "desktop input"),
-        Program("x11vnc", "x11vnc", ["-version"], $"{Apt} x11vnc", "live desktop view"),
-        DebianPackage("noVNC", "novnc", "/usr/share/novnc", $"{Apt} novnc", "desktop view in the browser"),
-        DebianPackage("websockify", "websockify", "/usr/bin/websockify", $"{Apt} websockify", "VNC over WebSocket"),
-        CheckIpykernel(),
-        Program("Node.js", "node", ["--version"], $"{Apt} nodejs npm", "the TypeScript kernel"),
-        Program("tslab", "tslab", ["--version"], "npm install -g tslab @types/node", "the TypeScript kernel"),
-        CheckKvm(),
-        Program("Chromium", "chromium", ["--version"], $"{Apt} chromium", "browser tests and the UI's screenshots"),
-        CheckPostgres(),
-    ];
+    private readonly ProcessRunner _runner;
+    private readonly TimeSpan _timeout;
+    private readonly string _sudo;
 
-    /// <summary>Checks that <paramref name="program"/> runs and reports the first line it prints.</summary>
-    public static HostCheck Program(string what, string program, string[] versionArguments, string fix, string usedFor, bool required = false)
+    /// <summary>Creates a doctor that runs its probes through <paramref name="runner"/>.</summary>
+    public HostDoctor(ProcessRunner? runner = null, TimeSpan? timeout = null, bool? privileged = null)
     {
-        var output = HostProbe.Run(program, versionArguments);
-        return output is null
-            ? new HostCheck(what, CheckStatus.Missing, "", fix, usedFor, required)
-            : new HostCheck(what, CheckStatus.Found, HostProbe.FirstLine(output), "", usedFor, required);
+        _runner = runner ?? new ProcessRunner();
+        _timeout = timeout ?? DefaultTimeout;
+        Privileged = privileged ?? Environment.IsPrivilegedProcess;
+        _sudo = Privileged ? "" : "sudo ";
     }
 
-    private static HostCheck DebianPackage(string what, string package, string path, string fix, string usedFor)
+    /// <summary>Whether fixes can be run as they are (root) or need <c>sudo</c>.</summary>
+    public bool Privileged { get; }
+
+    /// <summary>Runs every check at once and returns them in report order: what the box needs now first.</summary>
+    public async Task<IReadOnlyList<HostCheck>> RunAsync(CancellationToken cancellationToken = default)
     {
-        var version = HostProbe.DebianPackageVersion(package);
-        return version is not null || Path.Exists(path)
-            ? new HostCheck(what, CheckStatus.Found, version ?? path, "", usedFor)
-            : new HostCheck(what, CheckStatus.Missing, "", fix, usedFor);
+        var ct = cancellationToken;
+        Task<HostCheck>[] checks =
+        [
+            CheckProgramAsync(new ProgramCheck("bash", "bash", ["--version"], AptInstall("bash"),
+                "shell commands and sessions") { Required = true }, ct),
+            CheckProgramAsync(new ProgramCheck("setsid (util-linux)", "setsid", ["--version"], AptInstall("util-linux"),
+                "a process group for every command") { Required = true }, ct),
+            CheckProgramAsync(new ProgramCheck("bubblewrap", "bwrap", ["--version"], AptInstall("bubblewrap"),
+                "sandbox isolation (namespaces)"), ct),
+            Guarded("cgroups", "sandbox memory, pids and CPU limits", required: false,
+                () => Task.Run(() => new CgroupProbe().Check(), ct)),
+            Guarded("seccomp", "the sandbox's system-call filter", required: false,
+                () => Task.Run(() => new SeccompProbe().Check(AptInstall("libseccomp2")), ct)),
+            Guarded("kvm", "microVM sandboxes", required: false,
+                () => Task.Run(() => new KvmProbe().Check(Privileged), ct)),
+            CheckProgramAsync(new ProgramCheck("Xvfb", "Xvfb", ["-help"], AptInstall("xvfb"),
+                "the virtual desktop") { DebianPackage = "xvfb" }, ct),
+            CheckProgramAsync(new ProgramCheck("xdotool", "xdotool", ["--version"], AptInstall("xdotool"),
+                "desktop mouse and keyboard"), ct),
+            CheckProgramAsync(new ProgramCheck("x11vnc", "x11vnc", ["-version"], AptInstall("x11vnc"),
+                "watching the desktop live"), ct),
+            Guarded("noVNC", "the desktop in a browser", required: false, () => CheckNoVncAsync(ct)),
+            CheckProgramAsync(new ProgramCheck("websockify", "websockify", ["--help"], AptInstall("websockify"),
+                "VNC over WebSocket") { DebianPackage = "websockify" }, ct),
+            CheckProgramAsync(new ProgramCheck("python3", "/usr/bin/python3", ["--version"], AptInstall("python3"),
+                "the Python kernel"), ct),
+            CheckProgramAsync(new ProgramCheck("ipykernel", "/usr/bin/python3",
+                ["-c", "import ipykernel; print(ipykernel.__version__)"], AptInstall("python3-ipykernel"),
+                "the Python kernel") { FailureMeansMissing = true }, ct),
+            CheckProgramAsync(new ProgramCheck("node", "node", ["--version"], AptInstall("nodejs", "npm"),
+                "the TypeScript kernel"), ct),
+            Guarded("tslab", "the TypeScript kernel", required: false, () => CheckTslabAsync(ct)),
+            CheckProgramAsync(new ProgramCheck("chromium", "/usr/bin/chromium", ["--version"], AptInstall("chromium"),
+                "the browser on the desktop"), ct),
+            Guarded("postgresql", "shared state for many nodes", required: false, () => CheckPostgresAsync(ct)),
+        ];
+        return await Task.WhenAll(checks);
     }
 
-    /// <summary>Which cgroup controllers can limit memory, pids and CPU, on v2 or on the v1 hierarchies.</summary>
-    public static HostCheck CheckCgroups(string root = "/sys/fs/cgroup")
+    /// <summary>Runs a program's version probe: missing when it cannot start, limited when it hangs or fails.</summary>
+    public Task<HostCheck> CheckProgramAsync(ProgramCheck check, CancellationToken cancellationToken = default)
     {
-        const string UsedFor = "sandbox memory, pids and CPU limits";
-        var v2 = File.Exists(Path.Combine(root, "cgroup.controllers")) ? root
-            : File.Exists(Path.Combine(root, "unified", "cgroup.controllers")) ? Path.Combine(root, "unified") : null;
-        var v2Controllers = v2 is null ? [] : File.ReadAllText(Path.Combine(v2, "cgroup.controllers")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var usable = new List<string>();
-        foreach (var controller in new[] { "memory", "pids", "cpu" })
+        ArgumentNullException.ThrowIfNull(check);
+        return Guarded(check.What, check.UsedFor, check.Required, async () =>
         {
-            if (v2Controllers.Contains(controller))
+            var outcome = await _runner.RunAsync(check.FileName, check.Arguments, _timeout, cancellationToken);
+            if (!outcome.Started)
             {
-                usable.Add($"{controller} (v2)");
+                return new HostCheck(check.What, CheckStatus.Missing)
+                {
+                    Detail = $"{check.FileName}: not found",
+                    Fix = check.Fix,
+                };
             }
-            else if (Directory.Exists(Path.Combine(root, controller)) || (controller == "cpu" && Directory.Exists(Path.Combine(root, "cpu,cpuacct"))))
+
+            if (outcome.TimedOut)
             {
-                usable.Add($"{controller} (v1)");
+                return new HostCheck(check.What, CheckStatus.Limited)
+                {
+                    Detail = $"{check.FileName} did not answer within {_timeout.TotalSeconds:0.#} s",
+                };
+            }
+
+            if (!outcome.Succeeded)
+            {
+                return new HostCheck(check.What, check.FailureMeansMissing ? CheckStatus.Missing : CheckStatus.Limited)
+                {
+                    Detail = $"exited with code {outcome.ExitCode}: {LastLine(outcome.StandardError) ?? LastLine(outcome.StandardOutput)}",
+                    Fix = check.Fix,
+                };
+            }
+
+            var version = check.DebianPackage is { } package
+                ? await PackageVersionAsync(package, cancellationToken)
+                : ParseVersion(outcome.StandardOutput) ?? ParseVersion(outcome.StandardError);
+
+            return new HostCheck(check.What, CheckStatus.Found)
+            {
+                Version = version,
+                Detail = ResolvePath(check.FileName),
+            };
+        });
+    }
+
+    /// <summary>The first dotted version number in a program's output (<c>5.2.15</c> from
+    /// <c>GNU bash, version 5.2.15(1)-release</c>).</summary>
+    public static string? ParseVersion(string output)
+    {
+        var match = VersionPattern().Match(output ?? "");
+        return match.Success ? match.Value : null;
+    }
+
+    private async Task<HostCheck> CheckNoVncAsync(CancellationToken cancellationToken)
+    {
+        const string NoVncDirectory = "/usr/share/novnc";
+        if (!File.Exists(Path.Combine(NoVncDirectory, "vnc.html")))
+        {
+            return new HostCheck("noVNC", CheckStatus.Missing)
+            {
+                Detail = $"{NoVncDirectory}/vnc.html not found",
+                Fix = AptInstall("novnc"),
+            };
+        }
+
+        return new HostCheck("noVNC", CheckStatus.Found)
+        {
+            Version = await PackageVersionAsync("novnc", cancellationToken),
+            Detail = NoVncDirectory,
+        };
+    }
+
+    private async Task<HostCheck> CheckTslabAsync(CancellationToken cancellationToken)
+    {
+        var places = new List<string>();
+        var global = await _runner.RunAsync("npm", ["root", "-g"], _timeout, cancellationToken);
+        if (global.Succeeded && LastLine(global.StandardOutput) is { } globalRoot)
+        {
+            places.Add(Path.Combine(globalRoot, "tslab"));
+        }
+
+        places.AddRange(["/usr/local/lib/node_modules/tslab", "/usr/lib/node_modules/tslab"]);
+        for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
+        {
+            places.Add(Path.Combine(directory.FullName, "node_modules", "tslab"));
+        }
+
+        foreach (var place in places.Distinct())
+        {
+            var manifest = Path.Combine(place, "package.json");
+            if (File.Exists(manifest))
+            {
+                return new HostCheck("tslab", CheckStatus.Found) { Version = PackageJsonVersion(manifest), Detail = place };
             }
         }
 
-        var status = usable.Count == 3 ? CheckStatus.Found : usable.Count > 0 ? CheckStatus.Limited : CheckStatus.Missing;
-        var version = usable.Count > 0 ? string.Join(", ", usable) : v2 is null ? "no cgroup mount" : $"cgroup2 at {v2} without memory/pids/cpu";
-        var fix = status == CheckStatus.Found ? "" : "boot with systemd.unified_cgroup_hierarchy=1, or enable the controllers in the parent's cgroup.subtree_control";
-        return new HostCheck("cgroups", status, version, fix, UsedFor);
+        return new HostCheck("tslab", CheckStatus.Missing)
+        {
+            Detail = global.Started ? "not in the global npm packages nor in a node_modules above this directory" : "npm not found",
+            Fix = global.Started ? $"{_sudo}npm install -g tslab" : $"{AptInstall("nodejs", "npm")} && {_sudo}npm install -g tslab",
+        };
     }
 
-    private static HostCheck CheckSeccomp()
+    private async Task<HostCheck> CheckPostgresAsync(CancellationToken cancellationToken)
     {
-        const string UsedFor = "the sandbox's system-call filter";
-        var loaded = NativeLibrary.TryLoad("libseccomp.so.2", out var handle);
-        if (loaded)
+        // Debian keeps the server binaries off PATH, one directory per major version; prefer the newest.
+        var candidates = new List<string>();
+        if (Directory.Exists("/usr/lib/postgresql"))
         {
-            NativeLibrary.Free(handle);
+            candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql")
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var major) ? major : 0)
+                .Select(d => Path.Combine(d, "bin", "postgres"))
+                .Where(File.Exists));
         }
 
-        var kernel = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Seccomp:", StringComparison.Ordinal)) is not null;
-        var version = HostProbe.DebianPackageVersion("libseccomp2") ?? (loaded ? "libseccomp.so.2" : "");
-        return loaded && kernel
-            ? new HostCheck("seccomp", CheckStatus.Found, version, "", UsedFor)
-            : new HostCheck("seccomp", loaded ? CheckStatus.Limited : CheckStatus.Missing, kernel ? version : "kernel without seccomp", $"{Apt} libseccomp2", UsedFor);
-    }
-
-    private static HostCheck CheckIpykernel()
-    {
-        const string UsedFor = "the Python kernel";
-        var output = HostProbe.Run("/usr/bin/python3", ["-c", "import sys, ipykernel; print(sys.version.split()[0], 'ipykernel', ipykernel.__version__)"]);
-        if (output is not null && output.Contains("ipykernel", StringComparison.Ordinal) && !output.Contains("Error", StringComparison.Ordinal))
+        candidates.AddRange(["postgres", "pg_ctl"]);
+        foreach (var candidate in candidates)
         {
-            var parts = output.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return new HostCheck("Python 3 + ipykernel", CheckStatus.Found, $"{parts[0]}, ipykernel {parts[^1]}", "", UsedFor);
+            var outcome = await _runner.RunAsync(candidate, ["--version"], _timeout, cancellationToken);
+            if (outcome.Succeeded)
+            {
+                return new HostCheck("postgresql", CheckStatus.Found)
+                {
+                    Version = ParseVersion(outcome.StandardOutput),
+                    Detail = ResolvePath(candidate),
+                };
+            }
         }
 
-        var python = HostProbe.Run("/usr/bin/python3", ["--version"]);
-        return new HostCheck("Python 3 + ipykernel", python is null ? CheckStatus.Missing : CheckStatus.Limited,
-            python is null ? "" : HostProbe.FirstLine(python) + ", no ipykernel", $"{Apt} python3 python3-ipykernel", UsedFor);
-    }
-
-    private static HostCheck CheckPostgres()
-    {
-        var server = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "postgres")).FirstOrDefault(File.Exists)
-            : null;
-        var output = HostProbe.Run(server ?? "postgres", ["--version"]);
-        return output is null
-            ? new HostCheck("PostgreSQL", CheckStatus.Missing, "", $"{Apt} postgresql", "the shared store for many nodes (optional)")
-            : new HostCheck("PostgreSQL", CheckStatus.Found, HostProbe.FirstLine(output), "", "the shared store for many nodes (optional)");
-    }
-
-    private const uint KvmGetApiVersion = 0xAE00;
-    private const uint KvmCreateVm = 0xAE01;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int ioctl(int fd, uint request, nint argument);
-
-    private static HostCheck CheckKvm()
-    {
-        const string UsedFor = "the microVM backend";
-        if (!File.Exists("/dev/kvm"))
+        return new HostCheck("postgresql", CheckStatus.Missing)
         {
-            return new HostCheck("KVM", CheckStatus.Missing, "no /dev/kvm", "enable virtualization (or nested virtualization) for this machine", UsedFor);
-        }
+            Detail = "no postgres in /usr/lib/postgresql/*/bin nor on PATH",
+            Fix = AptInstall("postgresql"),
+        };
+    }
 
+    private async Task<string?> PackageVersionAsync(string package, CancellationToken cancellationToken)
+    {
+        var outcome = await _runner.RunAsync("dpkg-query", ["-W", "-f=${Version}", package], _timeout, cancellationToken);
+        return outcome.Succeeded ? ParseVersion(outcome.StandardOutput) : null;
+    }
+
+    private string AptInstall(params string[] packages) => $"{_sudo}apt-get install -y {string.Join(' ', packages)}";
+
+    private static async Task<HostCheck> Guarded(string what, string usedFor, bool required, Func<Task<HostCheck>> check)
+    {
+        HostCheck result;
         try
         {
-            using var kvm = File.OpenHandle("/dev/kvm", FileMode.Open, FileAccess.ReadWrite);
-            var fd = (int)kvm.DangerousGetHandle();
-            var api = ioctl(fd, KvmGetApiVersion, 0);
-            var vm = ioctl(fd, KvmCreateVm, 0);
-            if (vm < 0)
-            {
-                return new HostCheck("KVM", CheckStatus.Limited, $"API {api}, but creating a VM fails", "enable nested virtualization for this machine", UsedFor);
-            }
-
-            using var vmHandle = new SafeFileHandle(vm, ownsHandle: true);
-            return new HostCheck("KVM", CheckStatus.Found, $"API {api}, VM creation works", "", UsedFor);
+            result = await check();
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new HostCheck("KVM", CheckStatus.Limited, "/dev/kvm cannot be opened", "add the user to the kvm group", UsedFor);
+            // The report must reach the user even when one probe breaks; the reason is shown, not hidden.
+            result = new HostCheck(what, CheckStatus.Limited) { Detail = $"the check failed: {e.GetType().Name}: {e.Message}" };
+        }
+
+        return result with { UsedFor = usedFor, Required = required };
+    }
+
+    private static string? PackageJsonVersion(string manifest)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(manifest));
+            return document.RootElement.TryGetProperty("version", out var version) ? version.GetString() : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
         }
     }
+
+    /// <summary>The full path a program name resolves to on PATH, for the report.</summary>
+    private static string? ResolvePath(string fileName)
+    {
+        if (Path.IsPathRooted(fileName))
+        {
+            return fileName;
+        }
+
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, fileName);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+
+    [GeneratedRegex(@"\d+\.\d+(?:\.\d+)*")]
+    private static partial Regex VersionPattern();
 }
