@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Makes this machine ready to build and run Runable: installs the Debian packages that are missing, then
+# builds the solution. Idempotent and silent when everything is already there.
+#
+#   scripts/setup.sh [--no-build]
+#
+#   RUNABLE_SETUP_MINIMAL=1   install only what the box needs today (bash, setsid)
+#   RUNABLE_SETUP_SKIP_APT=1  install no packages (the build still runs)
+#
+# Called by ./run and ./test; safe to source (it then defines its functions without running them).
+set -euo pipefail
+
+RUNABLE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# What the box server needs now: bash for shell sessions, util-linux for setsid (new process groups).
+RUNABLE_PACKAGES_BOX=(bash util-linux)
+# Sandbox isolation: bubblewrap namespaces and seccomp filters.
+RUNABLE_PACKAGES_ISOLATION=(bubblewrap libseccomp2)
+# The virtual desktop: X server, input, screenshots (xwd), VNC with its browser client, a window manager.
+RUNABLE_PACKAGES_DESKTOP=(xvfb xdotool x11vnc novnc websockify x11-apps xterm openbox)
+# Stateful code: Python with Jupyter kernels and servers.
+RUNABLE_PACKAGES_CODE=(python3 python3-ipykernel python3-matplotlib jupyter-server python3-notebook)
+# Browser automation and the shared store.
+RUNABLE_PACKAGES_BROWSER=(chromium)
+RUNABLE_PACKAGES_DATABASE=(postgresql)
+
+runable_log() {
+    printf 'setup: %s\n' "$*" >&2
+}
+
+# Prints the packages of the wanted groups that dpkg does not know as installed.
+runable_missing_packages() {
+    local wanted=("${RUNABLE_PACKAGES_BOX[@]}")
+    if [[ "${RUNABLE_SETUP_MINIMAL:-0}" != 1 ]]; then
+        wanted+=("${RUNABLE_PACKAGES_ISOLATION[@]}" "${RUNABLE_PACKAGES_DESKTOP[@]}" "${RUNABLE_PACKAGES_CODE[@]}"
+            "${RUNABLE_PACKAGES_BROWSER[@]}" "${RUNABLE_PACKAGES_DATABASE[@]}")
+        # Node may come from NodeSource (which bundles npm and conflicts with Debian's npm): ask for the
+        # Debian packages only when there is no node at all.
+        if ! command -v node >/dev/null 2>&1; then
+            wanted+=(nodejs npm)
+        fi
+    fi
+    local package
+    for package in "${wanted[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+            printf '%s\n' "$package"
+        fi
+    done
+}
+
+runable_install_packages() {
+    if [[ "${RUNABLE_SETUP_SKIP_APT:-0}" == 1 ]]; then
+        return 0
+    fi
+    if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+        runable_log "not a Debian-based system: install bash, util-linux (setsid) and bubblewrap yourself, then set RUNABLE_SETUP_SKIP_APT=1"
+        return 0
+    fi
+
+    local missing=()
+    mapfile -t missing < <(runable_missing_packages)
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        return 0
+    fi
+
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        if command -v sudo >/dev/null 2>&1; then
+            sudo=(sudo)
+        else
+            runable_log "missing packages and not root; run as root:"
+            runable_log "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+            return 1
+        fi
+    fi
+
+    mkdir -p "$RUNABLE_ROOT/.runable"
+    local log="$RUNABLE_ROOT/.runable/setup.log"
+    runable_log "installing ${missing[*]} (log: .runable/setup.log; RUNABLE_SETUP_MINIMAL=1 installs only what the box needs)"
+    if ! { "${sudo[@]}" apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+        >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        runable_log "apt-get failed; see .runable/setup.log"
+        return 1
+    fi
+}
+
+runable_build() {
+    if ! command -v dotnet >/dev/null 2>&1; then
+        runable_log "the .NET 10 SDK is missing: install it (https://dot.net/download), then run this again"
+        return 1
+    fi
+    local output
+    if ! output="$(cd "$RUNABLE_ROOT" && dotnet build Runable.slnx -c Release -v q -nologo 2>&1)"; then
+        printf '%s\n' "$output" >&2
+        runable_log "build failed"
+        return 1
+    fi
+}
+
+runable_setup() {
+    local build=1
+    local arg
+    for arg in "$@"; do
+        case "$arg" in
+            --no-build) build=0 ;;
+            *) runable_log "unknown argument: $arg (usage: scripts/setup.sh [--no-build])"; return 2 ;;
+        esac
+    done
+    runable_install_packages
+    if [[ $build == 1 ]]; then
+        runable_build
+    fi
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    runable_setup "$@"
+fi
