@@ -25,8 +25,6 @@ public sealed class OutputSpool : IOutputSink, IDisposable
         _directory = directory;
         _name = name;
         _segmentBytes = Math.Max(1, capacity / 2);
-        Directory.CreateDirectory(directory);
-        OpenSegment(0);
     }
 
     /// <summary>Bytes written since the start, including dropped ones.</summary>
@@ -48,7 +46,7 @@ public sealed class OutputSpool : IOutputSink, IDisposable
         {
             lock (_gate)
             {
-                return _segments.Count == 0 ? _total : _segments[0].Start;
+                return _segments.Count == 0 ? 0 : _segments[0].Start;
             }
         }
     }
@@ -78,6 +76,13 @@ public sealed class OutputSpool : IOutputSink, IDisposable
 
             while (!data.IsEmpty)
             {
+                if (_segments.Count == 0)
+                {
+                    // Files are made on the first byte: most commands of an agent print little or nothing.
+                    Directory.CreateDirectory(_directory);
+                    OpenSegment(0);
+                }
+
                 var current = _segments[^1];
                 var room = _segmentBytes - (_total - current.Start);
                 if (room <= 0)
@@ -126,7 +131,7 @@ public sealed class OutputSpool : IOutputSink, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var first = _segments[0].Start;
+            var first = _segments.Count == 0 ? 0 : _segments[0].Start;
             long dropped = 0;
             if (offset < first)
             {

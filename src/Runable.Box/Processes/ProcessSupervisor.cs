@@ -80,7 +80,7 @@ public sealed partial class ProcessSupervisor : IDisposable
         }
 
         var id = NewId();
-        var process = new SupervisedProcess(id, command, origin, _state.StatePath("processes", id), _state.Options.SpoolBytes, _time);
+        var process = new SupervisedProcess(id, command, origin, Path.Combine(_state.StateDirectory, "processes", id), _state.Options.SpoolBytes, _time);
         _processes[id] = process;
         return process;
     }

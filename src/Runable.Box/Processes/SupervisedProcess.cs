@@ -188,7 +188,10 @@ public sealed class SupervisedProcess : IDisposable
         Stderr.Dispose();
         try
         {
-            Directory.Delete(SpoolDirectory, recursive: true);
+            if (Directory.Exists(SpoolDirectory))
+            {
+                Directory.Delete(SpoolDirectory, recursive: true);
+            }
         }
         catch (IOException)
         {

@@ -41,6 +41,17 @@ public sealed class OutputSpoolTests : IDisposable
     }
 
     [Fact]
+    public void NewSpool_CreatesNoFileUntilTheFirstByte()
+    {
+        var directory = Path.Combine(_directory, "lazy");
+        using var spool = new OutputSpool(directory, "out", capacity: 1024);
+        Assert.False(Directory.Exists(directory));
+        Assert.True(spool.Read(0, 10).Data.IsEmpty);
+        spool.Append("x"u8);
+        Assert.Single(Directory.GetFiles(directory));
+    }
+
+    [Fact]
     public void Read_AcrossSegments_IsContiguous()
     {
         using var spool = new OutputSpool(_directory, "out", capacity: 64);
