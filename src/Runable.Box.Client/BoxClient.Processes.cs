@@ -34,11 +34,7 @@ public sealed partial class BoxClient
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, Query($"processes/{Uri.EscapeDataString(processId)}/output",
             ("stream", stream), ("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("follow", "true")));
-        message.Headers.Accept.Add(EventStream);
-        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var item in SseParser.Create(body, DecodeSseData).EnumerateAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var item in StreamEventsAsync(message, cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }

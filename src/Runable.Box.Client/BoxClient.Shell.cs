@@ -26,11 +26,7 @@ public sealed partial class BoxClient
         {
             Content = JsonContent.Create(request, BoxJsonContext.Default.ShellExecRequest),
         };
-        message.Headers.Accept.Add(EventStream);
-        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var item in SseParser.Create(stream, DecodeSseData).EnumerateAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var item in StreamEventsAsync(message, cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Runable.Box.Protocol;
@@ -129,6 +131,20 @@ public sealed partial class BoxClient : IDisposable
         var parts = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}");
         var query = string.Join('&', parts);
         return query.Length == 0 ? path : $"{path}?{query}";
+    }
+
+    /// <summary>Sends a request that answers with server-sent events and yields them as they arrive.</summary>
+    private async IAsyncEnumerable<SseItem<string>> StreamEventsAsync(HttpRequestMessage message,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        message.Headers.Accept.Add(EventStream);
+        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var item in SseParser.Create(stream, DecodeSseData).EnumerateAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
     }
 
     /// <summary>Output events carry their chunk as a JSON string (so carriage returns survive SSE); other events carry JSON documents, passed on as text.</summary>
