@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Runable.Sandboxes.Bubblewrap;
+
+/// <summary>
+/// The bwrap command line of a sandbox: new user, pid, mount, net, ipc and uts namespaces; uid 1000 with no
+/// capabilities; a tmpfs root with an explicit read-only allowlist of system paths; a fresh /proc, a minimal
+/// /dev, a size-limited /tmp; the workspace and the box's socket directory read-write.
+/// </summary>
+public static class BubblewrapArguments
+{
+    /// <summary>The uid and gid that sandboxed processes run as.</summary>
+    public const int SandboxUser = 1000;
+
+    /// <summary>The file descriptor the seccomp program is read from (a single digit: /bin/sh redirects no higher).</summary>
+    public const int SeccompFd = 9;
+
+    /// <summary>Host paths bound read-only when they exist (directories are bound whole, symlinks recreated).</summary>
+    public static readonly IReadOnlyList<string> SystemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+    /// <summary>Files of /etc the tools need; nothing else of the host's /etc is visible.</summary>
+    public static readonly IReadOnlyList<string> EtcFiles =
+        ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types", "/etc/bash.bashrc", "/etc/inputrc"];
+
+    /// <summary>Builds the arguments for a sandbox whose host directories are given.</summary>
+    public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, string boxToken, SandboxLimits limits)
+    {
+        var args = new List<string>
+        {
+            "--unshare-user", "--uid", $"{SandboxUser}", "--gid", $"{SandboxUser}",
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--disable-userns",
+            "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL",
+            "--hostname", "sandbox",
+            "--clearenv",
+            "--tmpfs", "/",
+        };
+
+        foreach (var path in SystemPaths)
+        {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is { } target)
+            {
+                args.AddRange(["--symlink", target, path]);
+            }
+            else if (Directory.Exists(path))
+            {
+                args.AddRange(["--ro-bind", path, path]);
+            }
+        }
+
+        args.AddRange(["--dir", "/etc"]);
+        foreach (var path in EtcFiles.Where(Path.Exists))
+        {
+            args.AddRange(["--ro-bind", path, path]);
+        }
+
+        args.AddRange(["--ro-bind", Path.Combine(sandboxDirectory, "passwd"), "/etc/passwd"]);
+        args.AddRange(["--ro-bind", Path.Combine(sandboxDirectory, "group"), "/etc/group"]);
+        args.AddRange(["--ro-bind", Path.Combine(sandboxDirectory, "hosts"), "/etc/hosts"]);
+
+        // The .NET runtime the box runs on, when it lives outside /usr.
+        var dotnetRoot = DotnetRoot();
+        if (dotnetRoot is not null && !dotnetRoot.StartsWith("/usr/", StringComparison.Ordinal))
+        {
+            args.AddRange(["--ro-bind", dotnetRoot, dotnetRoot]);
+        }
+
+        args.AddRange([
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--size", ((long)limits.TmpMb * 1024 * 1024).ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp",
+            "--dir", "/run",
+            "--bind", workspace, "/workspace",
+            "--bind", Path.Combine(sandboxDirectory, "box"), "/run/box",
+            "--ro-bind", runableDirectory, "/opt/runable",
+            "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "--setenv", "HOME", "/workspace",
+            "--setenv", "USER", "runable",
+            "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "TMPDIR", "/tmp",
+            "--setenv", "RUNABLE_BOX_TOKEN", boxToken,
+            "--setenv", "DOTNET_CLI_TELEMETRY_OPTOUT", "1",
+            "--setenv", "DOTNET_gcServer", "0",
+            "--setenv", "DOTNET_GCgen0size", "0x400000",
+        ]);
+        if (dotnetRoot is not null)
+        {
+            args.AddRange(["--setenv", "DOTNET_ROOT", dotnetRoot]);
+        }
+
+        args.AddRange([
+            "--chdir", "/workspace",
+            "--seccomp", SeccompFd.ToString(CultureInfo.InvariantCulture),
+            "--",
+            "/opt/runable/runable", "box", "--unix-socket", "/run/box/box.sock", "--workspace", "/workspace",
+        ]);
+        return args;
+    }
+
+    /// <summary>The files the sandbox sees as /etc/passwd, /etc/group and /etc/hosts.</summary>
+    public static void WriteEtc(string sandboxDirectory)
+    {
+        File.WriteAllText(Path.Combine(sandboxDirectory, "passwd"),
+            $"root:x:0:0:root:/root:/usr/sbin/nologin\nrunable:x:{SandboxUser}:{SandboxUser}:Runable sandbox:/workspace:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+        File.WriteAllText(Path.Combine(sandboxDirectory, "group"), $"root:x:0:\nrunable:x:{SandboxUser}:\nnogroup:x:65534:\n");
+        File.WriteAllText(Path.Combine(sandboxDirectory, "hosts"), "127.0.0.1 localhost sandbox\n::1 localhost\n");
+    }
+
+    private static string? DotnetRoot()
+    {
+        // .../dotnet/shared/Microsoft.NETCore.App/<version>/ → .../dotnet
+        var runtime = RuntimeEnvironment.GetRuntimeDirectory().TrimEnd('/');
+        var root = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(runtime)));
+        return root is not null && File.Exists(Path.Combine(root, "dotnet")) ? root : null;
+    }
+}

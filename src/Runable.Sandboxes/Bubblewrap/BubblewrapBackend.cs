@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Runable.Sandboxes.Cgroups;
+using Runable.Sandboxes.Seccomp;
+
+namespace Runable.Sandboxes.Bubblewrap;
+
+/// <summary>
+/// Sandboxes made of Linux namespaces with bubblewrap, a seccomp filter and cgroup limits, each running the
+/// box server on a unix socket in a host directory bound into it. Starts in milliseconds; the default backend.
+/// </summary>
+public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, Running> _sandboxes = new(StringComparer.Ordinal);
+    private readonly BubblewrapOptions _options;
+    private readonly ILogger<BubblewrapBackend> _logger;
+    private readonly TimeProvider _time;
+
+    public BubblewrapBackend(BubblewrapOptions options, ILogger<BubblewrapBackend> logger, TimeProvider? time = null)
+    {
+        _options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        Directory.CreateDirectory(options.StateDirectory);
+        File.SetUnixFileMode(options.StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    }
+
+    public string Name => "bubblewrap";
+
+    public async Task<Sandbox> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var id = "sbx_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        var directory = Path.Combine(_options.StateDirectory, id);
+        var boxDirectory = Path.Combine(directory, "box");
+        Directory.CreateDirectory(boxDirectory);
+        var workspace = spec.Workspace ?? Path.Combine(directory, "workspace");
+        Directory.CreateDirectory(workspace);
+        BubblewrapArguments.WriteEtc(directory);
+        var filter = Path.Combine(directory, "seccomp.bpf");
+        SeccompFilter.Write(filter);
+        var cgroup = SandboxCgroup.Create(id, spec.Limits, _options.CgroupRoot);
+
+        // A small shell joins the sandbox's cgroups before it becomes bwrap, so no process of the sandbox ever
+        // runs outside them; it opens the filter on the descriptor bwrap reads it from.
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"for f in $RUNABLE_CGROUP_PROCS; do echo $$ > \"$f\" || exit 111; done; exec \"$RUNABLE_BWRAP\" \"$@\" {BubblewrapArguments.SeccompFd}<\"$RUNABLE_SECCOMP\"");
+        info.ArgumentList.Add("sh");
+        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, token, spec.Limits))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment.Clear();
+        info.Environment["PATH"] = "/usr/bin:/bin";
+        info.Environment["RUNABLE_CGROUP_PROCS"] = string.Join(' ', cgroup.ProcsFiles);
+        info.Environment["RUNABLE_BWRAP"] = _options.Bwrap;
+        info.Environment["RUNABLE_SECCOMP"] = filter;
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start bwrap.");
+        process.StandardInput.Close();
+        var log = new SandboxLog();
+        _ = PumpAsync(process.StandardOutput, log);
+        _ = PumpAsync(process.StandardError, log);
+        var sandbox = new Sandbox
+        {
+            Id = id,
+            BoxSocket = Path.Combine(boxDirectory, "box.sock"),
+            BoxToken = token,
+            Workspace = workspace,
+            CreatedAt = _time.GetUtcNow(),
+            Pid = process.Id,
+        };
+        var running = new Running(sandbox, process, cgroup, directory, spec.Workspace is null, log);
+        _sandboxes[id] = running;
+        try
+        {
+            await WaitUntilReadyAsync(running, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DestroyAsync(id, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        LogCreated(_logger, id, cgroup.Version);
+        return sandbox;
+    }
+
+    public bool IsRunning(string sandboxId) => _sandboxes.TryGetValue(sandboxId, out var running) && !running.Process.HasExited;
+
+    /// <summary>The sandboxes this backend runs.</summary>
+    public IReadOnlyList<Sandbox> List() => _sandboxes.Values.Select(r => r.Sandbox).ToList();
+
+    /// <summary>The processes of a sandbox, as host pids (for tests and metrics).</summary>
+    public IReadOnlyList<int> Processes(string sandboxId) =>
+        _sandboxes.TryGetValue(sandboxId, out var running) ? running.Cgroup.Processes() : [];
+
+    public async Task DestroyAsync(string sandboxId, CancellationToken cancellationToken = default)
+    {
+        if (!_sandboxes.TryRemove(sandboxId, out var running))
+        {
+            return;
+        }
+
+        await running.Cgroup.KillAndRemoveAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            running.Process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone with its cgroup.
+        }
+
+        await running.Process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        running.Process.Dispose();
+        Directory.Delete(running.Directory, recursive: true);
+        LogDestroyed(_logger, sandboxId);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var id in _sandboxes.Keys.ToList())
+        {
+            await DestroyAsync(id).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(Running running, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + _options.StartTimeout;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (running.Process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"The sandbox exited during start (code {running.Process.ExitCode}): {running.Log}");
+            }
+
+            if (File.Exists(running.Sandbox.BoxSocket) && await AnswersAsync(running.Sandbox.BoxSocket, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (_time.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException($"The sandbox's box server did not answer within {_options.StartTimeout.TotalSeconds} s: {running.Log}");
+            }
+
+            await Task.Delay(2, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> AnswersAsync(string socketPath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task PumpAsync(StreamReader reader, SandboxLog log)
+    {
+        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            log.Add(line);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created sandbox {SandboxId} (cgroup {CgroupVersion})")]
+    private static partial void LogCreated(ILogger logger, string sandboxId, string cgroupVersion);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Destroyed sandbox {SandboxId}")]
+    private static partial void LogDestroyed(ILogger logger, string sandboxId);
+
+    private sealed record Running(Sandbox Sandbox, Process Process, SandboxCgroup Cgroup, string Directory, bool OwnsWorkspace, SandboxLog Log);
+
+    /// <summary>The last lines the sandbox printed outside the box's own logs, for start-up errors.</summary>
+    private sealed class SandboxLog
+    {
+        private readonly Queue<string> _lines = new();
+
+        public void Add(string line)
+        {
+            lock (_lines)
+            {
+                _lines.Enqueue(line);
+                while (_lines.Count > 20)
+                {
+                    _lines.Dequeue();
+                }
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_lines)
+            {
+                return string.Join(" | ", _lines);
+            }
+        }
+    }
+}

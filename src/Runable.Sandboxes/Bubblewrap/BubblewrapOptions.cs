@@ -1,0 +1,20 @@
+namespace Runable.Sandboxes.Bubblewrap;
+
+/// <summary>Settings of the bubblewrap backend.</summary>
+public sealed record BubblewrapOptions
+{
+    /// <summary>Where sandboxes' directories (box socket, default workspace, filter) live on the host; never visible inside.</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>The directory holding the <c>runable</c> program that runs as the box server inside.</summary>
+    public required string RunableDirectory { get; init; }
+
+    /// <summary>The bwrap program.</summary>
+    public string Bwrap { get; init; } = "bwrap";
+
+    /// <summary>How long a new sandbox's box server may take to answer.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The cgroup file system root.</summary>
+    public string CgroupRoot { get; init; } = "/sys/fs/cgroup";
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+
+namespace Runable.Sandboxes.Cgroups;
+
+/// <summary>
+/// The control group(s) of one sandbox: memory, pids and CPU limits, and the one reliable way to kill
+/// everything in a sandbox (double-forked daemons included). Uses cgroup v2 where its controllers are
+/// available, else the v1 hierarchies.
+/// </summary>
+public sealed partial class SandboxCgroup
+{
+    private readonly IReadOnlyList<string> _directories;
+    private readonly bool _v2;
+
+    private SandboxCgroup(IReadOnlyList<string> directories, bool v2)
+    {
+        _directories = directories;
+        _v2 = v2;
+    }
+
+    /// <summary>The <c>cgroup.procs</c> files a process writes its pid to, to join every hierarchy.</summary>
+    public IReadOnlyList<string> ProcsFiles => _directories.Select(d => Path.Combine(d, "cgroup.procs")).ToList();
+
+    /// <summary>Which cgroup version enforces the limits.</summary>
+    public string Version => _v2 ? "v2" : "v1";
+
+    /// <summary>Creates the sandbox's cgroup(s) under <paramref name="root"/> with the given limits.</summary>
+    public static SandboxCgroup Create(string id, SandboxLimits limits, string root = "/sys/fs/cgroup")
+    {
+        var v2 = CgroupV2Root(root);
+        if (v2 is not null)
+        {
+            var parent = Path.Combine(v2, "runable");
+            Directory.CreateDirectory(parent);
+            TryWrite(Path.Combine(v2, "cgroup.subtree_control"), "+memory +pids +cpu");
+            TryWrite(Path.Combine(parent, "cgroup.subtree_control"), "+memory +pids +cpu");
+            var directory = Path.Combine(parent, id);
+            Directory.CreateDirectory(directory);
+            Write(Path.Combine(directory, "memory.max"), Bytes(limits.MemoryMb));
+            TryWrite(Path.Combine(directory, "memory.swap.max"), "0");
+            Write(Path.Combine(directory, "pids.max"), limits.Pids.ToString(CultureInfo.InvariantCulture));
+            Write(Path.Combine(directory, "cpu.max"), $"{(long)(limits.Cpus * 100_000)} 100000");
+            return new SandboxCgroup([directory], v2: true);
+        }
+
+        var directories = new List<string>();
+        foreach (var controller in new[] { "memory", "pids", "cpu" })
+        {
+            var hierarchy = Path.Combine(root, controller);
+            if (!File.Exists(Path.Combine(hierarchy, "cgroup.procs")))
+            {
+                throw new InvalidOperationException($"No cgroup v2 with memory, pids and cpu, and no v1 '{controller}' hierarchy at {hierarchy}; `runable doctor` says how to fix it.");
+            }
+
+            var directory = Path.Combine(hierarchy, "runable", id);
+            Directory.CreateDirectory(directory);
+            directories.Add(directory);
+        }
+
+        var memory = directories[0];
+        Write(Path.Combine(memory, "memory.limit_in_bytes"), Bytes(limits.MemoryMb));
+        TryWrite(Path.Combine(memory, "memory.memsw.limit_in_bytes"), Bytes(limits.MemoryMb));
+        TryWrite(Path.Combine(memory, "memory.swappiness"), "0");
+        Write(Path.Combine(directories[1], "pids.max"), limits.Pids.ToString(CultureInfo.InvariantCulture));
+        Write(Path.Combine(directories[2], "cpu.cfs_period_us"), "100000");
+        Write(Path.Combine(directories[2], "cpu.cfs_quota_us"), ((long)(limits.Cpus * 100_000)).ToString(CultureInfo.InvariantCulture));
+        return new SandboxCgroup(directories, v2: false);
+    }
+
+    /// <summary>The pids of every process in the sandbox.</summary>
+    public IReadOnlyList<int> Processes()
+    {
+        var pids = new HashSet<int>();
+        foreach (var file in ProcsFiles)
+        {
+            try
+            {
+                foreach (var line in File.ReadAllLines(file))
+                {
+                    if (int.TryParse(line, CultureInfo.InvariantCulture, out var pid))
+                    {
+                        pids.Add(pid);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return [.. pids];
+    }
+
+    /// <summary>Kills every process of the sandbox and removes the cgroup(s).</summary>
+    public async Task KillAndRemoveAsync(CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            if (_v2 && File.Exists(Path.Combine(_directories[0], "cgroup.kill")))
+            {
+                TryWrite(Path.Combine(_directories[0], "cgroup.kill"), "1");
+            }
+
+            var remaining = Processes();
+            foreach (var pid in remaining)
+            {
+                _ = Native.Kill(pid, 9);
+            }
+
+            if (remaining.Count == 0 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var directory in _directories)
+        {
+            for (var attempt = 0; attempt < 50 && Directory.Exists(directory); attempt++)
+            {
+                try
+                {
+                    Directory.Delete(directory);
+                }
+                catch (IOException)
+                {
+                    // Exiting processes leave the cgroup a moment after SIGKILL.
+                    await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private static string? CgroupV2Root(string root)
+    {
+        var controllers = Path.Combine(root, "cgroup.controllers");
+        if (!File.Exists(controllers))
+        {
+            return null;
+        }
+
+        var available = File.ReadAllText(controllers).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return available.Contains("memory") && available.Contains("pids") && available.Contains("cpu") ? root : null;
+    }
+
+    private static string Bytes(int megabytes) => ((long)megabytes * 1024 * 1024).ToString(CultureInfo.InvariantCulture);
+
+    private static void Write(string file, string value) => File.WriteAllText(file, value);
+
+    private static void TryWrite(string file, string value)
+    {
+        try
+        {
+            File.WriteAllText(file, value);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Optional knob (swap accounting, controllers already enabled).
+        }
+    }
+
+    private static partial class Native
+    {
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
+        public static partial int Kill(int pid, int signal);
+    }
+}

@@ -1,0 +1,47 @@
+using Runable.Box.Protocol.Shell;
+
+namespace Runable.Sandboxes.Tests;
+
+public sealed class BubblewrapBackendTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Create_StartsABoxThatRunsCommandsAsTheSandboxUser()
+    {
+        var sandbox = await fixture.Backend.CreateAsync(new SandboxSpec(), Ct);
+        using var box = SandboxFixture.Connect(sandbox);
+        var result = await box.ExecAsync("id -u; id -g; pwd; hostname", cancellationToken: Ct);
+        Assert.Equal("1000\n1000\n/workspace\nsandbox\n", result.Stdout);
+        await fixture.Backend.DestroyAsync(sandbox.Id, Ct);
+    }
+
+    [Fact]
+    public async Task Destroy_KillsEveryProcessIncludingDaemonsAndRemovesItsDirectory()
+    {
+        var sandbox = await fixture.Backend.CreateAsync(new SandboxSpec(), Ct);
+        using (var box = SandboxFixture.Connect(sandbox))
+        {
+            await box.ExecAsync("setsid sh -c 'sleep 600 & sleep 600' > /dev/null 2>&1 < /dev/null &", cancellationToken: Ct);
+        }
+
+        var processes = fixture.Backend.Processes(sandbox.Id);
+        Assert.True(processes.Count >= 3, $"expected the box and the daemon's sleeps, found {processes.Count}");
+        await fixture.Backend.DestroyAsync(sandbox.Id, Ct);
+        Assert.All(processes, pid => Assert.False(Directory.Exists($"/proc/{pid}") && !IsZombie(pid), $"process {pid} survived"));
+        Assert.False(Directory.Exists(Path.Combine(fixture.StateDirectory, sandbox.Id)));
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+}
