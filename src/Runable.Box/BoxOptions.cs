@@ -43,6 +43,12 @@ public sealed class BoxOptions
     [Range(0.001, 7 * 86_400)]
     public double MaxTimeoutSeconds { get; set; } = 86_400;
 
+    /// <summary>
+    /// A directory of <c>cgroup.procs</c> files (one per hierarchy) that every command is moved into when it
+    /// starts, so a sandbox's limits fall on its commands and not on the box. Unset outside a sandbox.
+    /// </summary>
+    public string? WorkCgroupDirectory { get; set; }
+
     /// <summary>The shell used for commands.</summary>
     public string Shell { get; set; } = "/bin/bash";
 }

@@ -43,7 +43,13 @@ public sealed class BoxState : IDisposable
         }
 
         File.SetUnixFileMode(StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        WorkCgroupProcs = Options.WorkCgroupDirectory is { Length: > 0 } cgroups && Directory.Exists(cgroups)
+            ? Directory.GetFiles(cgroups).Order(StringComparer.Ordinal).ToList()
+            : [];
     }
+
+    /// <summary>The cgroup.procs files commands are moved into (empty outside a sandbox).</summary>
+    public IReadOnlyList<string> WorkCgroupProcs { get; }
 
     /// <summary>The validated options.</summary>
     public BoxOptions Options { get; }

@@ -62,6 +62,7 @@ public sealed class ChildProcess : IDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {options.FileName}.");
+        JoinCgroups(process.Id, options.Cgroups);
         return new ChildProcess(process, options);
     }
 
@@ -162,6 +163,28 @@ public sealed class ChildProcess : IDisposable
             sink.Complete();
         }
     });
+
+    /// <summary>
+    /// Moves a just-started child into the workload's cgroups. Process.Start returns once the child has
+    /// exec'd setsid, well before the command can fork, so what it starts is born inside them.
+    /// </summary>
+    private static void JoinCgroups(int pid, IReadOnlyList<string> cgroups)
+    {
+        foreach (var procs in cgroups)
+        {
+            try
+            {
+                File.WriteAllText(procs, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (IOException)
+            {
+                // The child already exited.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
 
     private static string? FindOnPath(string name)
     {

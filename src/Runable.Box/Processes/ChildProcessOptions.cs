@@ -13,6 +13,9 @@ public sealed record ChildProcessOptions
     /// <summary>The whole environment of the child (nothing is inherited beyond it).</summary>
     public required IReadOnlyDictionary<string, string> Environment { get; init; }
 
+    /// <summary>cgroup.procs files the child is moved into as soon as it starts.</summary>
+    public IReadOnlyList<string> Cgroups { get; init; } = [];
+
     public required IOutputSink Stdout { get; init; }
 
     public required IOutputSink Stderr { get; init; }

@@ -39,6 +39,9 @@ public sealed class OutputSpool : IOutputSink, IDisposable
         }
     }
 
+    /// <summary>Bytes that could not be stored because writing the spool failed (a full disk).</summary>
+    public long LostBytes { get; private set; }
+
     /// <summary>Bytes dropped from the start because the spool reached its capacity.</summary>
     public long DroppedBytes
     {
@@ -92,7 +95,18 @@ public sealed class OutputSpool : IOutputSink, IDisposable
                 }
 
                 var chunk = data[..(int)Math.Min(room, data.Length)];
-                RandomAccess.Write(_writer!, chunk, _total - current.Start);
+                try
+                {
+                    RandomAccess.Write(_writer!, chunk, _total - current.Start);
+                }
+                catch (IOException)
+                {
+                    // The disk is full (or gone): the bytes are lost, but the stream keeps being drained so the
+                    // process never blocks on a full pipe.
+                    LostBytes += data.Length;
+                    break;
+                }
+
                 _total += chunk.Length;
                 data = data[chunk.Length..];
             }

@@ -53,6 +53,7 @@ public sealed partial class ProcessSupervisor : IDisposable
                 Arguments = ["-c", command],
                 WorkingDirectory = workingDirectory,
                 Environment = environment,
+                Cgroups = _state.WorkCgroupProcs,
                 Stdout = process.Stdout,
                 Stderr = process.Stderr,
             });

@@ -33,6 +33,7 @@ internal sealed class SessionShell : IDisposable
             Arguments = ["--noprofile", "--norc"],
             WorkingDirectory = cwd,
             Environment = environment,
+            Cgroups = state.WorkCgroupProcs,
             Stdout = new Sink(this, stderr: false),
             Stderr = new Sink(this, stderr: true),
         });

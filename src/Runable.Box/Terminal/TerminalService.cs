@@ -35,6 +35,7 @@ public sealed class TerminalService(BoxState state)
                 Arguments = ["-c", "exec \"$0\" --norc -i <\"$1\" >\"$1\" 2>&1", state.Options.Shell, slavePath],
                 WorkingDirectory = workingDirectory,
                 Environment = environment,
+                Cgroups = state.WorkCgroupProcs,
                 Stdout = NullSink.Instance,
                 Stderr = NullSink.Instance,
             });

@@ -13,6 +13,9 @@ public static class BubblewrapArguments
     /// <summary>The uid and gid that sandboxed processes run as.</summary>
     public const int SandboxUser = 1000;
 
+    /// <summary>Size of the box's private state tmpfs (output spools), in MiB.</summary>
+    public const int BoxStateMb = 160;
+
     /// <summary>The file descriptor the seccomp program is read from (a single digit: /bin/sh redirects no higher).</summary>
     public const int SeccompFd = 9;
 
@@ -24,7 +27,8 @@ public static class BubblewrapArguments
         ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types", "/etc/bash.bashrc", "/etc/inputrc"];
 
     /// <summary>Builds the arguments for a sandbox whose host directories are given.</summary>
-    public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, string boxToken, SandboxLimits limits)
+    public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, string boxToken, SandboxLimits limits,
+        IReadOnlyList<string> workCgroupProcs)
     {
         var args = new List<string>
         {
@@ -73,9 +77,13 @@ public static class BubblewrapArguments
             "--dev", "/dev",
             "--size", ((long)limits.TmpMb * 1024 * 1024).ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp",
             "--dir", "/run",
+            // The box's own state (output spools) lives apart from the sandbox's /tmp, so filling /tmp
+            // cannot take the box's output with it.
+            "--size", ((long)BoxStateMb * 1024 * 1024).ToString(CultureInfo.InvariantCulture), "--tmpfs", "/run/runable",
             "--bind", workspace, "/workspace",
             "--bind", Path.Combine(sandboxDirectory, "box"), "/run/box",
             "--ro-bind", runableDirectory, "/opt/runable",
+            "--dir", "/run/runable-cgroup",
             "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
             "--setenv", "HOME", "/workspace",
             "--setenv", "USER", "runable",
@@ -91,11 +99,20 @@ public static class BubblewrapArguments
             args.AddRange(["--setenv", "DOTNET_ROOT", dotnetRoot]);
         }
 
+        // The workload cgroups' procs files, so the box can move each command it starts into them.
+        for (var i = 0; i < workCgroupProcs.Count; i++)
+        {
+            args.AddRange(["--bind", workCgroupProcs[i], $"/run/runable-cgroup/{i}"]);
+        }
+
         args.AddRange([
+            "--remount-ro", "/",
             "--chdir", "/workspace",
             "--seccomp", SeccompFd.ToString(CultureInfo.InvariantCulture),
             "--",
             "/opt/runable/runable", "box", "--unix-socket", "/run/box/box.sock", "--workspace", "/workspace",
+            "--Box:StateDirectory=/run/runable",
+            "--Box:WorkCgroupDirectory=/run/runable-cgroup",
         ]);
         return args;
     }

@@ -58,7 +58,7 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add($"for f in $RUNABLE_CGROUP_PROCS; do echo $$ > \"$f\" || exit 111; done; exec \"$RUNABLE_BWRAP\" \"$@\" {BubblewrapArguments.SeccompFd}<\"$RUNABLE_SECCOMP\"");
         info.ArgumentList.Add("sh");
-        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, token, spec.Limits))
+        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, token, spec.Limits, cgroup.WorkProcsFiles))
         {
             info.ArgumentList.Add(argument);
         }

@@ -9,6 +9,12 @@ namespace Runable.Sandboxes.Cgroups;
 /// </summary>
 public sealed partial class SandboxCgroup
 {
+    /// <summary>Memory kept for the box server beyond the sandbox's own limit, so a memory bomb kills the bomb, not the box.</summary>
+    public const int BoxMemoryReserveMb = 256;
+
+    /// <summary>Processes and threads kept for the box server beyond the sandbox's own limit.</summary>
+    public const int BoxPidsReserve = 96;
+
     private readonly IReadOnlyList<string> _directories;
     private readonly bool _v2;
 
@@ -18,8 +24,14 @@ public sealed partial class SandboxCgroup
         _v2 = v2;
     }
 
-    /// <summary>The <c>cgroup.procs</c> files a process writes its pid to, to join every hierarchy.</summary>
-    public IReadOnlyList<string> ProcsFiles => _directories.Select(d => Path.Combine(d, "cgroup.procs")).ToList();
+    /// <summary>The <c>cgroup.procs</c> files the box server joins (a process writes its pid to each).</summary>
+    public IReadOnlyList<string> ProcsFiles => _directories.Select(d => Path.Combine(d, "box", "cgroup.procs")).ToList();
+
+    /// <summary>
+    /// The <c>cgroup.procs</c> files of the workload: the box moves every command it starts there, so the
+    /// sandbox's limits fall on the commands and a fork or memory bomb cannot starve the box.
+    /// </summary>
+    public IReadOnlyList<string> WorkProcsFiles => _directories.Select(d => Path.Combine(d, "work", "cgroup.procs")).ToList();
 
     /// <summary>Which cgroup version enforces the limits.</summary>
     public string Version => _v2 ? "v2" : "v1";
@@ -27,6 +39,11 @@ public sealed partial class SandboxCgroup
     /// <summary>Creates the sandbox's cgroup(s) under <paramref name="root"/> with the given limits.</summary>
     public static SandboxCgroup Create(string id, SandboxLimits limits, string root = "/sys/fs/cgroup")
     {
+        var memory = Bytes(limits.MemoryMb);
+        var memoryTotal = Bytes(limits.MemoryMb + BoxMemoryReserveMb);
+        var pids = limits.Pids.ToString(CultureInfo.InvariantCulture);
+        var pidsTotal = (limits.Pids + BoxPidsReserve).ToString(CultureInfo.InvariantCulture);
+        var quota = ((long)(limits.Cpus * 100_000)).ToString(CultureInfo.InvariantCulture);
         var v2 = CgroupV2Root(root);
         if (v2 is not null)
         {
@@ -36,10 +53,17 @@ public sealed partial class SandboxCgroup
             TryWrite(Path.Combine(parent, "cgroup.subtree_control"), "+memory +pids +cpu");
             var directory = Path.Combine(parent, id);
             Directory.CreateDirectory(directory);
-            Write(Path.Combine(directory, "memory.max"), Bytes(limits.MemoryMb));
+            Write(Path.Combine(directory, "memory.max"), memoryTotal);
             TryWrite(Path.Combine(directory, "memory.swap.max"), "0");
-            Write(Path.Combine(directory, "pids.max"), limits.Pids.ToString(CultureInfo.InvariantCulture));
-            Write(Path.Combine(directory, "cpu.max"), $"{(long)(limits.Cpus * 100_000)} 100000");
+            Write(Path.Combine(directory, "pids.max"), pidsTotal);
+            Write(Path.Combine(directory, "cpu.max"), $"{quota} 100000");
+            Write(Path.Combine(directory, "cgroup.subtree_control"), "+memory +pids");
+            Directory.CreateDirectory(Path.Combine(directory, "box"));
+            var work = Path.Combine(directory, "work");
+            Directory.CreateDirectory(work);
+            Write(Path.Combine(work, "memory.max"), memory);
+            TryWrite(Path.Combine(work, "memory.swap.max"), "0");
+            Write(Path.Combine(work, "pids.max"), pids);
             return new SandboxCgroup([directory], v2: true);
         }
 
@@ -53,17 +77,22 @@ public sealed partial class SandboxCgroup
             }
 
             var directory = Path.Combine(hierarchy, "runable", id);
-            Directory.CreateDirectory(directory);
+            Directory.CreateDirectory(Path.Combine(directory, "box"));
+            Directory.CreateDirectory(Path.Combine(directory, "work"));
             directories.Add(directory);
         }
 
-        var memory = directories[0];
-        Write(Path.Combine(memory, "memory.limit_in_bytes"), Bytes(limits.MemoryMb));
-        TryWrite(Path.Combine(memory, "memory.memsw.limit_in_bytes"), Bytes(limits.MemoryMb));
-        TryWrite(Path.Combine(memory, "memory.swappiness"), "0");
-        Write(Path.Combine(directories[1], "pids.max"), limits.Pids.ToString(CultureInfo.InvariantCulture));
-        Write(Path.Combine(directories[2], "cpu.cfs_period_us"), "100000");
-        Write(Path.Combine(directories[2], "cpu.cfs_quota_us"), ((long)(limits.Cpus * 100_000)).ToString(CultureInfo.InvariantCulture));
+        var (memoryDirectory, pidsDirectory, cpuDirectory) = (directories[0], directories[1], directories[2]);
+        TryWrite(Path.Combine(memoryDirectory, "memory.use_hierarchy"), "1");
+        Write(Path.Combine(memoryDirectory, "memory.limit_in_bytes"), memoryTotal);
+        TryWrite(Path.Combine(memoryDirectory, "memory.memsw.limit_in_bytes"), memoryTotal);
+        Write(Path.Combine(memoryDirectory, "work", "memory.limit_in_bytes"), memory);
+        TryWrite(Path.Combine(memoryDirectory, "work", "memory.memsw.limit_in_bytes"), memory);
+        TryWrite(Path.Combine(memoryDirectory, "work", "memory.swappiness"), "0");
+        Write(Path.Combine(pidsDirectory, "pids.max"), pidsTotal);
+        Write(Path.Combine(pidsDirectory, "work", "pids.max"), pids);
+        Write(Path.Combine(cpuDirectory, "cpu.cfs_period_us"), "100000");
+        Write(Path.Combine(cpuDirectory, "cpu.cfs_quota_us"), quota);
         return new SandboxCgroup(directories, v2: false);
     }
 
@@ -71,7 +100,7 @@ public sealed partial class SandboxCgroup
     public IReadOnlyList<int> Processes()
     {
         var pids = new HashSet<int>();
-        foreach (var file in ProcsFiles)
+        foreach (var file in ProcsFiles.Concat(WorkProcsFiles))
         {
             try
             {
@@ -116,7 +145,7 @@ public sealed partial class SandboxCgroup
             await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var directory in _directories)
+        foreach (var directory in _directories.SelectMany(d => new[] { Path.Combine(d, "box"), Path.Combine(d, "work"), d }))
         {
             for (var attempt = 0; attempt < 50 && Directory.Exists(directory); attempt++)
             {
