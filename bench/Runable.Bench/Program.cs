@@ -62,6 +62,42 @@ comparisons.Add(new Comparison("4 KiB file write + read", fileRoundTrip, baselin
 await app.StopAsync();
 Directory.Delete(workspace, recursive: true);
 
+var runableDirectory = Path.Combine(FindRepositoryRoot(), "artifacts", "bin", "Runable.Cli", "release");
+if (File.Exists(Path.Combine(runableDirectory, "runable")) && File.Exists("/usr/bin/bwrap"))
+{
+    var starts = Math.Max(10, calls / 20);
+    Console.Error.WriteLine($"- sandbox create until its box answers a first exec (cold, {starts} times) vs bwrap running /bin/true");
+    var state = Directory.CreateTempSubdirectory("runable-bench-sandboxes-").FullName;
+    await using var backend = new Runable.Sandboxes.Bubblewrap.BubblewrapBackend(
+        new Runable.Sandboxes.Bubblewrap.BubblewrapOptions { StateDirectory = state, RunableDirectory = runableDirectory },
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<Runable.Sandboxes.Bubblewrap.BubblewrapBackend>.Instance);
+    var baselineBwrap = await Measurement.RunAsync("bwrap (new namespaces) /bin/true", starts, 2, async () =>
+    {
+        using var process = Process.Start(new ProcessStartInfo("bwrap", ["--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "/bin/true"])
+            { UseShellExecute = false })!;
+        await process.WaitForExitAsync();
+    });
+    var sandboxStart = await Measurement.RunAsync("create sandbox + first exec", starts, 1, async () =>
+    {
+        var sandbox = await backend.CreateAsync(new Runable.Sandboxes.SandboxSpec());
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(sandbox.BoxSocket), ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var box = new BoxClient(new HttpClient(handler) { BaseAddress = new Uri("http://box/") }, sandbox.BoxToken, ownsHttpClient: true);
+        await box.ExecAsync("true");
+        await backend.DestroyAsync(sandbox.Id);
+    });
+    comparisons.Add(new Comparison("sandbox start (cold) to first exec", sandboxStart, baselineBwrap, "cold p50 <= 100 ms"));
+    Directory.Delete(state, recursive: true);
+}
+
 var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 var table = new StringBuilder();
 table.AppendLine($"# Box benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {calls} calls each)");

@@ -59,17 +59,12 @@ public sealed class AbuseSuiteTests(SandboxFixture fixture) : IClassFixture<Sand
             var sandbox = await fixture.Backend.CreateAsync(new SandboxSpec { Limits = attack.Limits ?? new SandboxLimits() }, Ct);
             try
             {
-                using var box = SandboxFixture.Connect(sandbox);
-                var result = await box.ExecAsync(new ShellExecRequest { Command = attack.Command, TimeoutS = attack.TimeoutS, OnTimeout = OnTimeout.Kill }, Ct);
-                var processes = fixture.Backend.Processes(sandbox.Id).Count;
-                var alive = await RecoveredAsync(box);
-                var contained = attack.Contained(result) && (attack.After?.Invoke(sandbox) ?? true) && alive.Stdout == "alive\n";
-                var observed = $"exit {result.ExitCode}, {processes} processes: {Shorten(result.Stdout + result.Stderr)}";
-                table.Append($"| {attack.Name} | {attack.Expected} | {observed.Replace("|", "\\|", StringComparison.Ordinal)} | {(contained ? "yes" : "NO")} |\n");
-                if (!contained)
-                {
-                    failures.Add($"{attack.Name}: {observed}");
-                }
+                await RunAttackAsync(attack, sandbox, table, failures);
+            }
+            catch (Exception e) when (e is Box.Protocol.BoxException or HttpRequestException)
+            {
+                failures.Add($"{attack.Name}: {e.Message} | box output: {fixture.Backend.RecentOutput(sandbox.Id)}");
+                table.Append($"| {attack.Name} | {attack.Expected} | error: {Shorten(e.Message)} | NO |\n");
             }
             finally
             {
@@ -85,6 +80,21 @@ public sealed class AbuseSuiteTests(SandboxFixture fixture) : IClassFixture<Sand
         Directory.CreateDirectory(directory);
         await File.WriteAllTextAsync(Path.Combine(directory, "bubblewrap.md"), report, Ct);
         Assert.True(failures.Count == 0, "Attacks not contained:\n" + string.Join('\n', failures) + "\n" + report);
+    }
+
+    private async Task RunAttackAsync(Attack attack, Sandbox sandbox, StringBuilder table, List<string> failures)
+    {
+        using var box = SandboxFixture.Connect(sandbox);
+        var result = await box.ExecAsync(new ShellExecRequest { Command = attack.Command, TimeoutS = attack.TimeoutS, OnTimeout = OnTimeout.Kill }, Ct);
+        var processes = fixture.Backend.Processes(sandbox.Id).Count;
+        var alive = await RecoveredAsync(box);
+        var contained = attack.Contained(result) && (attack.After?.Invoke(sandbox) ?? true) && alive.Stdout == "alive\n";
+        var observed = $"exit {result.ExitCode}, {processes} processes: {Shorten(result.Stdout + result.Stderr)}";
+        table.Append($"| {attack.Name} | {attack.Expected} | {observed.Replace("|", "\\|", StringComparison.Ordinal)} | {(contained ? "yes" : "NO")} |\n");
+        if (!contained)
+        {
+            failures.Add($"{attack.Name}: {observed}");
+        }
     }
 
     /// <summary>The box answers again once the attack's processes are gone (a fork bomb may starve it for a moment).</summary>

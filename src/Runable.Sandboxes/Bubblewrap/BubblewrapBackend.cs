@@ -104,6 +104,10 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
     /// <summary>The sandboxes this backend runs.</summary>
     public IReadOnlyList<Sandbox> List() => _sandboxes.Values.Select(r => r.Sandbox).ToList();
 
+    /// <summary>The last lines the sandbox's box server printed (its errors), for diagnosis.</summary>
+    public string RecentOutput(string sandboxId) =>
+        _sandboxes.TryGetValue(sandboxId, out var running) ? running.Log.ToString() : "";
+
     /// <summary>The processes of a sandbox, as host pids (for tests and metrics).</summary>
     public IReadOnlyList<int> Processes(string sandboxId) =>
         _sandboxes.TryGetValue(sandboxId, out var running) ? running.Cgroup.Processes() : [];
@@ -205,7 +209,7 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
             lock (_lines)
             {
                 _lines.Enqueue(line);
-                while (_lines.Count > 20)
+                while (_lines.Count > 60)
                 {
                     _lines.Dequeue();
                 }
