@@ -8,6 +8,7 @@ namespace Runable.Box.Server.Files;
 /// <summary>The original API's file routes (<c>/fs/*</c>), kept for its clients; thin adapters over the same <see cref="FileService"/>.</summary>
 public static class SeedFileEndpoints
 {
+    /// <summary>Maps <c>/fs/write</c>, <c>/fs/read</c>, <c>/fs/move</c> and <c>/fs/delete</c>; returns the group so callers can add metadata.</summary>
     public static RouteGroupBuilder MapSeedFileEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/fs").WithTags("Seed-compatible");

@@ -13,6 +13,7 @@ namespace Runable.Box.Server.Mcp;
 [McpServerToolType]
 public sealed class FileTools(FileService files)
 {
+    /// <summary><c>file_read</c>: a range of lines, numbered.</summary>
     [McpServerTool(Name = "file_read", Title = "Read a text file", ReadOnly = true)]
     [Description("Read a text file of the workspace, with line numbers. Give start_line/end_line (1-based, inclusive) to read part of a long file.")]
     public Task<string> ReadAsync(
@@ -33,6 +34,7 @@ public sealed class FileTools(FileService files)
             return numbered.ToString();
         });
 
+    /// <summary><c>file_write</c>: creates or replaces a file.</summary>
     [McpServerTool(Name = "file_write", Title = "Write a file")]
     [Description("Create or overwrite a file of the workspace with the given text; parent directories are created.")]
     public Task<string> WriteAsync(
@@ -46,6 +48,7 @@ public sealed class FileTools(FileService files)
             return JsonSerializer.Serialize(result, BoxJsonContext.Default.FileWriteResult);
         });
 
+    /// <summary><c>file_edit</c>: str_replace of exactly one occurrence; returns the diff.</summary>
     [McpServerTool(Name = "file_edit", Title = "Edit a file")]
     [Description("Replace exactly one occurrence of old_str in a file with new_str and return the diff. old_str must match the file exactly, " +
         "including whitespace and indentation, and occur exactly once: include enough surrounding lines to make it unique.")]
@@ -57,6 +60,7 @@ public sealed class FileTools(FileService files)
         McpToolErrors.RunAsync(async () =>
             (await files.EditAsync(new FileEditRequest { Path = path, OldStr = old_str, NewStr = new_str }, cancellationToken)).Diff);
 
+    /// <summary><c>file_list</c>: a directory listing, one entry per line.</summary>
     [McpServerTool(Name = "file_list", Title = "List a directory", ReadOnly = true)]
     [Description("List the files and directories under a path of the workspace (depth levels deep, default 1).")]
     public Task<string> ListAsync(
@@ -84,6 +88,7 @@ public sealed class FileTools(FileService files)
             return text.Length == 0 ? "(empty directory)" : text.ToString();
         });
 
+    /// <summary><c>file_search</c>: matches as <c>path:line: text</c>.</summary>
     [McpServerTool(Name = "file_search", Title = "Search file contents", ReadOnly = true)]
     [Description("Search the text files of the workspace for a literal string (or a regular expression with regex=true); returns path:line: text for each match. Use glob (e.g. '**/*.py') to narrow the files.")]
     public Task<string> SearchAsync(

@@ -21,32 +21,38 @@ public sealed partial class FileService
 
     /// <summary>
     /// Unpacks a gzip-compressed tar into a directory. Every entry is checked before anything is written: names
-    /// that leave the directory, absolute names, hard links, devices and FIFOs, and symlinks pointing outside
-    /// the workspace refuse the whole archive.
+    /// that leave the directory, absolute names, hard links, devices and FIFOs, symlinks pointing outside the
+    /// workspace and entries that would be written through such a symlink refuse the whole archive.
     /// </summary>
     public async Task<ArchiveExtractResult> ExtractArchiveAsync(string? path, Func<Stream> openArchive, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(openArchive);
         var destination = Normalize(path ?? "");
-        var plan = new List<(string Relative, TarEntryType Type, string? LinkTarget, int Mode)>();
-        await ReadEntriesAsync(openArchive, async entry =>
+        if (!new LinkWalker(LinkOnDisk).StaysInside(destination))
+        {
+            throw WorkspacePath.Outside(path ?? "");
+        }
+
+        var plan = new List<PlannedEntry>();
+        await ReadEntriesAsync(openArchive, entry =>
         {
             plan.Add(Validate(entry, destination));
-            await Task.CompletedTask.ConfigureAwait(false);
+            return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
+        CheckLinks(plan);
 
         var index = 0;
         EnsureDirectory(destination).Dispose();
         await ReadEntriesAsync(openArchive, async entry =>
         {
-            var (relative, type, linkTarget, mode) = plan[index++];
-            switch (type)
+            var planned = plan[index++];
+            switch (planned.Type)
             {
                 case TarEntryType.Directory:
-                    EnsureDirectory(relative).Dispose();
+                    EnsureDirectory(planned.Relative).Dispose();
                     break;
                 case TarEntryType.SymbolicLink:
-                    var (parentPath, name) = WorkspacePath.Split(relative);
+                    var (parentPath, name) = WorkspacePath.Split(planned.Relative);
                     using (var parent = EnsureDirectory(parentPath))
                     {
                         if (FileInterop.Statx(parent, name, out var existing) == 0 && !existing.IsDirectory)
@@ -54,12 +60,12 @@ public sealed partial class FileService
                             FileInterop.Unlinkat(parent, name, 0);
                         }
 
-                        Check(FileInterop.Symlinkat(linkTarget!, parent, name), relative);
+                        Check(FileInterop.Symlinkat(planned.LinkTarget!, parent, name), planned.Relative);
                     }
 
                     break;
                 default:
-                    await WriteFileAsync(relative, entry.DataStream ?? Stream.Null, mode, cancellationToken).ConfigureAwait(false);
+                    await WriteFileAsync(planned.Relative, entry.DataStream ?? Stream.Null, planned.Mode, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }, cancellationToken).ConfigureAwait(false);
@@ -90,7 +96,7 @@ public sealed partial class FileService
         }
     }
 
-    private (string Relative, TarEntryType Type, string? LinkTarget, int Mode) Validate(TarEntry entry, string destination)
+    private static PlannedEntry Validate(TarEntry entry, string destination)
     {
         var name = entry.Name;
         if (name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal))
@@ -120,41 +126,90 @@ public sealed partial class FileService
             case TarEntryType.RegularFile:
             case TarEntryType.V7RegularFile:
             case TarEntryType.ContiguousFile:
-                return (relative, entry.EntryType == TarEntryType.Directory ? TarEntryType.Directory : TarEntryType.RegularFile, null, (int)entry.Mode & 0x1FF);
+                var type = entry.EntryType == TarEntryType.Directory ? TarEntryType.Directory : TarEntryType.RegularFile;
+                return new PlannedEntry(name, relative, type, null, (int)entry.Mode & 0x1FF);
             case TarEntryType.SymbolicLink:
                 var target = entry.LinkName;
                 if (string.IsNullOrEmpty(target) || target.StartsWith('/') || target.Contains('\0', StringComparison.Ordinal))
                 {
-                    throw Refused(name, $"its link target '{target}' is absolute or empty");
+                    throw Refused(name, $"its link target '{target}' is absolute or empty (only relative links that stay inside the workspace are accepted)");
                 }
 
-                var (linkParent, _) = WorkspacePath.Split(relative);
-                if (!LexicallyInside([.. Segments(linkParent), .. Segments(target)]))
-                {
-                    throw Refused(name, $"its link target '{target}' points outside the workspace");
-                }
-
-                return (relative, TarEntryType.SymbolicLink, target, 0);
+                return new PlannedEntry(name, relative, TarEntryType.SymbolicLink, target, 0);
             default:
                 throw Refused(name, $"entries of type {entry.EntryType} (hard links, devices, FIFOs) are not accepted");
         }
     }
 
-    private static IEnumerable<string> Segments(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-
-    private static bool LexicallyInside(IEnumerable<string> segments)
+    /// <summary>
+    /// Walks every entry through the symlinks the archive creates and those already in the workspace, so a chain of
+    /// links that each look harmless (<c>d/x -&gt; ..</c>, then <c>e -&gt; d/x/../..</c>) is refused before anything is written.
+    /// </summary>
+    private void CheckLinks(List<PlannedEntry> plan)
     {
-        var depth = 0;
-        foreach (var segment in segments)
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        var others = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in plan)
         {
-            depth += segment switch { "." => 0, ".." => -1, _ => 1 };
-            if (depth < 0)
+            var twice = entry.Type == TarEntryType.SymbolicLink
+                ? others.Contains(entry.Relative) || (links.TryGetValue(entry.Relative, out var earlier) && earlier != entry.LinkTarget)
+                : links.ContainsKey(entry.Relative);
+            if (twice)
             {
-                return false;
+                // Which meaning holds would depend on the order of extraction; refuse rather than guess.
+                throw Refused(entry.Name, "the archive gives this path twice, once as a symlink");
+            }
+
+            if (entry.Type == TarEntryType.SymbolicLink)
+            {
+                links[entry.Relative] = entry.LinkTarget!;
+            }
+            else
+            {
+                others.Add(entry.Relative);
             }
         }
 
-        return true;
+        var onDisk = new Dictionary<string, LinkWalker.Link>(StringComparer.Ordinal);
+        var walker = new LinkWalker(relative =>
+            links.TryGetValue(relative, out var target) ? LinkWalker.Link.To(target)
+            : onDisk.TryGetValue(relative, out var known) ? known
+            : onDisk[relative] = LinkOnDisk(relative));
+        foreach (var entry in plan)
+        {
+            if (entry.Type == TarEntryType.SymbolicLink)
+            {
+                var (parent, _) = WorkspacePath.Split(entry.Relative);
+                if (!walker.StaysInside(WorkspacePath.Join(parent, entry.LinkTarget!)))
+                {
+                    throw Refused(entry.Name, $"its link target '{entry.LinkTarget}' points outside the workspace");
+                }
+            }
+            else if (!walker.StaysInside(entry.Relative))
+            {
+                throw Refused(entry.Name, "it would be written through a symlink that leads outside the workspace");
+            }
+        }
+    }
+
+    /// <summary>The symlink at <paramref name="relative"/> (whose parents are real directories) as it is on disk now.</summary>
+    private LinkWalker.Link LinkOnDisk(string relative)
+    {
+        var (parentPath, name) = WorkspacePath.Split(relative);
+        using var parent = FileInterop.Openat2(_root, parentPath.Length == 0 ? "." : parentPath,
+            FileInterop.OPath | FileInterop.ODirectory, 0, Beneath, out var errno);
+        if (parent.IsInvalid)
+        {
+            return errno is FileInterop.EXDEV or FileInterop.ELOOP ? LinkWalker.Link.Escapes : LinkWalker.Link.None;
+        }
+
+        if (FileInterop.Statx(parent, name, out var status) != 0 || !status.IsSymlink)
+        {
+            return LinkWalker.Link.None;
+        }
+
+        // A link that cannot be read is treated like an absolute one: refused.
+        return LinkWalker.Link.To(FileInterop.Readlinkat(parent, name) ?? "/");
     }
 
     private static BoxException Refused(string name, string reason) =>
@@ -212,4 +267,6 @@ public sealed partial class FileService
             }
         }
     }
+
+    private readonly record struct PlannedEntry(string Name, string Relative, TarEntryType Type, string? LinkTarget, int Mode);
 }

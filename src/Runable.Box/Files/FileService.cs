@@ -17,14 +17,19 @@ public sealed partial class FileService : IDisposable
     /// <summary>Largest file the text, edit and seed read routes load whole.</summary>
     public const long MaxTextBytes = 64L * 1024 * 1024;
 
+    /// <summary>Most characters one text read returns; the rest is reported as truncated.</summary>
+    public const int MaxTextChars = 1024 * 1024;
+
     private const ulong Beneath = FileInterop.ResolveBeneath | FileInterop.ResolveNoMagicLinks;
     private const int DefaultFileMode = 0x1A4; // 0644
     private const int DefaultDirectoryMode = 0x1ED; // 0755
     private readonly SafeFileHandle _root;
     private readonly string _realRoot;
 
+    /// <summary>Opens the workspace root once; every later path is resolved beneath this descriptor.</summary>
     public FileService(BoxState state)
     {
+        ArgumentNullException.ThrowIfNull(state);
         Workspace = state.Workspace;
         using var cwd = new SafeFileHandle(-100, ownsHandle: false); // AT_FDCWD
         _root = FileInterop.Openat2(cwd, Workspace, FileInterop.OPath | FileInterop.ODirectory, 0, 0, out var errno);
@@ -90,14 +95,26 @@ public sealed partial class FileService : IDisposable
         var truncated = false;
         for (var i = first; i <= last; i++)
         {
-            if (content.Length + lines[i - 1].Length > 1024 * 1024)
+            var line = lines[i - 1];
+            if (content.Length + line.Length > MaxTextChars)
             {
                 truncated = true;
-                last = i - 1;
+                if (content.Length == 0)
+                {
+                    // A single line longer than the cap is cut, so a reader going on from end_line + 1 still moves forward.
+                    var cut = char.IsHighSurrogate(line[MaxTextChars - 1]) ? MaxTextChars - 1 : MaxTextChars;
+                    content.Append(line.AsSpan(0, cut));
+                    last = i;
+                }
+                else
+                {
+                    last = i - 1;
+                }
+
                 break;
             }
 
-            content.Append(lines[i - 1]);
+            content.Append(line);
         }
 
         return new TextFileResult
@@ -111,8 +128,11 @@ public sealed partial class FileService : IDisposable
         };
     }
 
-    /// <summary>Reads a whole text file (for the seed-compatible route).</summary>
-    public string ReadAllText(string? path)
+    /// <summary>Reads a whole text file (for the seed-compatible route); bytes that are not UTF-8 read as U+FFFD.</summary>
+    public string ReadAllText(string? path) => ReadAllText(path, strict: false);
+
+    /// <summary>Reads a whole text file; with <paramref name="strict"/>, bytes that are not UTF-8 refuse it (400 not_text).</summary>
+    private string ReadAllText(string? path, bool strict)
     {
         var relative = Normalize(path);
         using var stream = OpenRead(relative);
@@ -130,7 +150,15 @@ public sealed partial class FileService : IDisposable
                 $"'{relative}' looks binary (it has NUL bytes); read it with GET /files.");
         }
 
-        return new UTF8Encoding(false, false).GetString(bytes);
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: strict).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new BoxException(BoxErrorKind.InvalidArgument, BoxErrorCodes.NotText,
+                $"'{relative}' is not valid UTF-8, so editing it as text would change bytes outside the edit; write it with PUT /files.");
+        }
     }
 
     /// <summary>Replaces the one occurrence of <c>old_str</c> with <c>new_str</c> and returns the unified diff.</summary>
@@ -148,7 +176,8 @@ public sealed partial class FileService : IDisposable
         }
 
         var relative = Normalize(request.Path);
-        var before = ReadAllText(relative);
+        // Strict: a lenient decode would turn every stray non-UTF-8 byte into U+FFFD when the file is written back.
+        var before = ReadAllText(relative, strict: true);
         var count = CountOccurrences(before, request.OldStr);
         if (count != 1)
         {
@@ -268,6 +297,7 @@ public sealed partial class FileService : IDisposable
         Check(errno, relative);
     }
 
+    /// <summary>Closes the workspace root descriptor.</summary>
     public void Dispose() => _root.Dispose();
 
     /// <summary>Opens <paramref name="relative"/> beneath the workspace root, mapping failures to the box's errors.</summary>

@@ -96,5 +96,5 @@ public static class WorkspacePath
     /// <summary>The error for a path that leads outside the workspace.</summary>
     public static BoxException Outside(string path) =>
         new(BoxErrorKind.Forbidden, BoxErrorCodes.PathOutsideWorkspace,
-            $"'{path}' resolves outside the workspace; use a path relative to the workspace root (symlinks must stay inside it too).");
+            $"'{path}' resolves outside the workspace; use a path relative to the workspace root (symlinks on the way must be relative and stay inside it: absolute symlinks are refused).");
 }

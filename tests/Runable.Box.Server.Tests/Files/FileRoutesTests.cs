@@ -91,6 +91,48 @@ public sealed class FileRoutesTests(BoxServerFixture box) : IClassFixture<BoxSer
     }
 
     [Fact]
+    public async Task Edit_OfAFileThatIsNotUtf8_Returns400AndLeavesEveryByte()
+    {
+        byte[] latin1 = [.. "caf"u8, 0xE9, .. " = 1\n"u8];
+        var path = Path.Combine(box.Workspace, "latin1.txt");
+        await File.WriteAllBytesAsync(path, latin1, Ct);
+        var error = await Assert.ThrowsAsync<BoxException>(() => box.Client.EditFileAsync("latin1.txt", "1", "2", Ct));
+        Assert.Equal(BoxErrorCodes.NotText, error.Code);
+        Assert.Equal(latin1, await File.ReadAllBytesAsync(path, Ct));
+    }
+
+    [Fact]
+    public async Task Edit_KeepsCrlfAndByteOrderMark()
+    {
+        var path = Path.Combine(box.Workspace, "crlf.txt");
+        await File.WriteAllBytesAsync(path, [0xEF, 0xBB, 0xBF, .. "one\r\ntwo\r\n"u8], Ct);
+        await box.Client.EditFileAsync("crlf.txt", "two", "2", Ct);
+        Assert.Equal([0xEF, 0xBB, 0xBF, .. "one\r\n2\r\n"u8], await File.ReadAllBytesAsync(path, Ct));
+    }
+
+    [Fact]
+    public async Task ReadText_LineLongerThanTheCap_IsCutAndMarkedTruncated()
+    {
+        var longLine = new string('x', 1024 * 1024 + 10) + "\n";
+        await File.WriteAllTextAsync(Path.Combine(box.Workspace, "long.txt"), "short\n" + longLine + "after\n", Ct);
+
+        var first = await box.Client.ReadTextAsync("long.txt", cancellationToken: Ct);
+        Assert.True(first.Truncated);
+        Assert.Equal("short\n", first.Content);
+        Assert.Equal(1, first.EndLine);
+        Assert.Equal(3, first.TotalLines);
+
+        var cut = await box.Client.ReadTextAsync("long.txt", first.EndLine + 1, cancellationToken: Ct);
+        Assert.True(cut.Truncated);
+        Assert.Equal(2, cut.EndLine);
+        Assert.Equal(1024 * 1024, cut.Content.Length);
+
+        var rest = await box.Client.ReadTextAsync("long.txt", cut.EndLine + 1, cancellationToken: Ct);
+        Assert.False(rest.Truncated);
+        Assert.Equal("after\n", rest.Content);
+    }
+
+    [Fact]
     public async Task List_WithDepth_DescribesEntriesAndDoesNotFollowSymlinks()
     {
         Directory.CreateDirectory(Path.Combine(box.Workspace, "tree/sub/deeper"));

@@ -218,6 +218,68 @@ public sealed partial class PathEscapeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ArchiveUpload_WithAChainOfLinksThatEachLookInside_IsRefusedAndWritesNothing()
+    {
+        // 'd/x -> ..' stays inside, and 'e -> d/x/../..' looks inside when read as text, but through d/x it climbs
+        // two levels above 'chain': out of the workspace.
+        using var archive = await TarGzAsync(
+            new PaxTarEntry(TarEntryType.RegularFile, "first.txt") { DataStream = new MemoryStream("ok"u8.ToArray()) },
+            new PaxTarEntry(TarEntryType.Directory, "d/"),
+            new PaxTarEntry(TarEntryType.SymbolicLink, "d/x") { LinkName = ".." },
+            new PaxTarEntry(TarEntryType.SymbolicLink, "e") { LinkName = "d/x/../.." },
+            new PaxTarEntry(TarEntryType.RegularFile, "e/evil.txt") { DataStream = new MemoryStream("evil"u8.ToArray()) });
+        var error = await Assert.ThrowsAsync<BoxException>(() => _box.Client.UploadArchiveAsync("chain", archive, Ct));
+        Assert.Equal(BoxErrorCodes.ArchiveEntryOutsideWorkspace, error.Code);
+        Assert.Contains("'e'", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_box.Workspace, "chain")), "nothing may be written when an entry is refused");
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(_box.Workspace)!, "evil.txt")));
+        AssertOutsideUntouched();
+    }
+
+    [Fact]
+    public async Task ArchiveUpload_ThroughALinkAlreadyInTheTarget_IsRefusedBeforeWritingAnything()
+    {
+        Directory.CreateDirectory(Path.Combine(_box.Workspace, "planted"));
+        File.CreateSymbolicLink(Path.Combine(_box.Workspace, "planted/out"), _outside);
+        using var archive = await TarGzAsync(
+            new PaxTarEntry(TarEntryType.RegularFile, "first.txt") { DataStream = new MemoryStream("ok"u8.ToArray()) },
+            new PaxTarEntry(TarEntryType.RegularFile, "out/planted.txt") { DataStream = new MemoryStream("evil"u8.ToArray()) });
+        var error = await Assert.ThrowsAsync<BoxException>(() => _box.Client.UploadArchiveAsync("planted", archive, Ct));
+        Assert.Equal(BoxErrorCodes.ArchiveEntryOutsideWorkspace, error.Code);
+        Assert.Contains("out/planted.txt", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_box.Workspace, "planted/first.txt")), "nothing may be written when an entry is refused");
+        AssertOutsideUntouched();
+    }
+
+    [Fact]
+    public async Task ArchiveUpload_WithRelativeLinksThatStayInside_IsAccepted()
+    {
+        using var archive = await TarGzAsync(
+            new PaxTarEntry(TarEntryType.Directory, "d/"),
+            new PaxTarEntry(TarEntryType.SymbolicLink, "d/up") { LinkName = ".." },
+            new PaxTarEntry(TarEntryType.SymbolicLink, "top") { LinkName = "d/up/.." },
+            new PaxTarEntry(TarEntryType.RegularFile, "d/up/via-link.txt") { DataStream = new MemoryStream("ok"u8.ToArray()) });
+        var result = await _box.Client.UploadArchiveAsync("kept", archive, Ct);
+        Assert.Equal(4, result.Entries);
+        Assert.Equal("ok", await File.ReadAllTextAsync(Path.Combine(_box.Workspace, "kept/via-link.txt"), Ct));
+        Assert.Equal("d/up/..", new FileInfo(Path.Combine(_box.Workspace, "kept/top")).LinkTarget);
+        AssertOutsideUntouched();
+    }
+
+    [Fact]
+    public async Task AbsoluteSymlink_EvenToAPlaceInside_IsRefusedButCanBeStatted()
+    {
+        // A known limit: the kernel's RESOLVE_BENEATH refuses every absolute symlink, wherever it points.
+        File.CreateSymbolicLink(Path.Combine(_box.Workspace, "abs-inside"), Path.Combine(_box.Workspace, "inside/ok.txt"));
+        var error = await Assert.ThrowsAsync<BoxException>(() => _box.Client.ReadFileAsync("abs-inside", Ct));
+        Assert.Equal(BoxErrorCodes.PathOutsideWorkspace, error.Code);
+        Assert.Contains("absolute symlinks", error.Message, StringComparison.Ordinal);
+        var stat = await _box.Client.StatAsync("abs-inside", Ct);
+        Assert.Equal(Path.Combine(_box.Workspace, "inside/ok.txt"), stat.Target);
+        Assert.Equal("fine", Encoding.UTF8.GetString(await _box.Client.ReadFileAsync("inside/ok.txt", Ct)));
+    }
+
+    [Fact]
     public async Task Delete_OfASymlinkToOutside_RemovesOnlyTheLink()
     {
         File.CreateSymbolicLink(Path.Combine(_box.Workspace, "doomed-link"), _outside);
@@ -233,6 +295,22 @@ public sealed partial class PathEscapeTests : IAsyncLifetime
     {
         await _box.DisposeAsync();
         Directory.Delete(_outside, recursive: true);
+    }
+
+    private static async Task<MemoryStream> TarGzAsync(params PaxTarEntry[] entries)
+    {
+        var archive = new MemoryStream();
+        await using (var gzip = new GZipStream(archive, CompressionLevel.Fastest, leaveOpen: true))
+        await using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var entry in entries)
+            {
+                await tar.WriteEntryAsync(entry, Ct);
+            }
+        }
+
+        archive.Position = 0;
+        return archive;
     }
 
     private void AssertOutsideUntouched()
