@@ -76,7 +76,7 @@ public sealed class AbuseSuiteTests(SandboxFixture fixture) : IClassFixture<Sand
         var report = table.ToString();
         TestContext.Current.SendDiagnosticMessage(report);
         Console.WriteLine(report);
-        var directory = Path.Combine(Path.GetDirectoryName(SandboxFixture.RunableDirectory())!, "..", "..", "abuse");
+        var directory = Path.Combine(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!, "..", "..", "abuse");
         Directory.CreateDirectory(directory);
         await File.WriteAllTextAsync(Path.Combine(directory, "bubblewrap.md"), report, Ct);
         Assert.True(failures.Count == 0, "Attacks not contained:\n" + string.Join('\n', failures) + "\n" + report);
