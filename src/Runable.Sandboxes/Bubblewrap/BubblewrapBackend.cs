@@ -157,6 +157,12 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
 
             if (File.Exists(running.Sandbox.BoxSocket) && await AnswersAsync(running.Sandbox.BoxSocket, cancellationToken).ConfigureAwait(false))
             {
+                // One command end to end (process start, spools), so the sandbox's first real call is as fast as any.
+                const string Body = "{\"command\":\"true\"}";
+                await RequestAsync(running.Sandbox.BoxSocket,
+                    $"POST /shell/exec HTTP/1.1\r\nHost: box\r\nX-API-Key: {running.Sandbox.BoxToken}\r\nContent-Type: application/json\r\n" +
+                    $"Content-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}",
+                    cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -169,15 +175,32 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         }
     }
 
-    private static async Task<bool> AnswersAsync(string socketPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// True once the box answers <c>GET /health</c> on its socket. A real request, not just a connect: it also
+    /// warms the server's request path, so the sandbox's first real call is fast.
+    /// </summary>
+    private static async Task<bool> AnswersAsync(string socketPath, CancellationToken cancellationToken) =>
+        await RequestAsync(socketPath, "GET /health HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n", cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Sends one raw HTTP/1.1 request over the box's socket; true when it answers 200.</summary>
+    private static async Task<bool> RequestAsync(string socketPath, string request, CancellationToken cancellationToken)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
-            return true;
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), timeout.Token).ConfigureAwait(false);
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(request), timeout.Token).ConfigureAwait(false);
+            var buffer = new byte[64];
+            var read = await socket.ReceiveAsync(buffer, timeout.Token).ConfigureAwait(false);
+            return read > 12 && System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("HTTP/1.1 200", StringComparison.Ordinal);
         }
         catch (SocketException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return false;
         }
