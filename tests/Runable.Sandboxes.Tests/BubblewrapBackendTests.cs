@@ -32,6 +32,26 @@ public sealed class BubblewrapBackendTests(SandboxFixture fixture) : IClassFixtu
         Assert.False(Directory.Exists(Path.Combine(fixture.StateDirectory, sandbox.Id)));
     }
 
+    [Fact]
+    public async Task CleanOrphans_AfterACrash_KillsWhatWasLeftAndRemovesIt()
+    {
+        var sandbox = await fixture.Backend.CreateAsync(new SandboxSpec(), Ct);
+        var processes = fixture.Backend.Processes(sandbox.Id);
+
+        // A second backend over the same state directory plays the orchestrator restarted after a crash.
+        await using var restarted = new Bubblewrap.BubblewrapBackend(new Bubblewrap.BubblewrapOptions
+        {
+            StateDirectory = fixture.StateDirectory,
+            RunableDirectory = SandboxFixture.RunableDirectory(),
+        }, Microsoft.Extensions.Logging.Abstractions.NullLogger<Bubblewrap.BubblewrapBackend>.Instance);
+        Assert.True(await restarted.CleanOrphansAsync(Ct) >= 1);
+
+        Assert.All(processes, pid => Assert.False(Directory.Exists($"/proc/{pid}") && !IsZombie(pid), $"process {pid} survived"));
+        Assert.False(Directory.Exists(Path.Combine(fixture.StateDirectory, sandbox.Id)));
+        Assert.DoesNotContain(sandbox.Id, Cgroups.SandboxCgroup.ExistingIds());
+        await fixture.Backend.DestroyAsync(sandbox.Id, Ct);
+    }
+
     private static bool IsZombie(int pid)
     {
         try

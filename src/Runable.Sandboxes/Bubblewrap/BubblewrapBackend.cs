@@ -131,8 +131,37 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
 
         await running.Process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         running.Process.Dispose();
-        Directory.Delete(running.Directory, recursive: true);
+        if (Directory.Exists(running.Directory))
+        {
+            Directory.Delete(running.Directory, recursive: true);
+        }
         LogDestroyed(_logger, sandboxId);
+    }
+
+    /// <summary>
+    /// Removes what a crashed run left behind: every sandbox of this state directory that this backend does not
+    /// run now has the processes of its cgroups killed, and its cgroups and directory deleted. Call at start.
+    /// </summary>
+    public async Task<int> CleanOrphansAsync(CancellationToken cancellationToken = default)
+    {
+        // Only sandboxes of this state directory: other backends on the host own theirs.
+        var orphans = Directory.GetDirectories(_options.StateDirectory).Select(Path.GetFileName).OfType<string>()
+            .Where(id => id.StartsWith("sbx_", StringComparison.Ordinal) && !_sandboxes.ContainsKey(id))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        foreach (var id in orphans)
+        {
+            await SandboxCgroup.Attach(id, _options.CgroupRoot).KillAndRemoveAsync(cancellationToken).ConfigureAwait(false);
+            var directory = Path.Combine(_options.StateDirectory, id);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
+            LogOrphanRemoved(_logger, id);
+        }
+
+        return orphans.Count;
     }
 
     public async ValueTask DisposeAsync()
@@ -219,6 +248,9 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destroyed sandbox {SandboxId}")]
     private static partial void LogDestroyed(ILogger logger, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed sandbox {SandboxId}, left behind by an earlier run")]
+    private static partial void LogOrphanRemoved(ILogger logger, string sandboxId);
 
     private sealed record Running(Sandbox Sandbox, Process Process, SandboxCgroup Cgroup, string Directory, bool OwnsWorkspace, SandboxLog Log);
 

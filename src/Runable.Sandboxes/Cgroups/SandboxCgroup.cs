@@ -96,12 +96,42 @@ public sealed partial class SandboxCgroup
         return new SandboxCgroup(directories, v2: false);
     }
 
+    /// <summary>The ids of sandboxes that have cgroups under <paramref name="root"/> (running or left behind by a crash).</summary>
+    public static IReadOnlyList<string> ExistingIds(string root = "/sys/fs/cgroup")
+    {
+        var parents = CgroupV2Root(root) is { } v2
+            ? [Path.Combine(v2, "runable")]
+            : new[] { "memory", "pids", "cpu" }.Select(c => Path.Combine(root, c, "runable"));
+        return parents.Where(Directory.Exists)
+            .SelectMany(Directory.GetDirectories)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>The cgroup(s) of an existing sandbox, to kill what is left in them.</summary>
+    public static SandboxCgroup Attach(string id, string root = "/sys/fs/cgroup")
+    {
+        if (CgroupV2Root(root) is { } v2)
+        {
+            return new SandboxCgroup([Path.Combine(v2, "runable", id)], v2: true);
+        }
+
+        return new SandboxCgroup(new[] { "memory", "pids", "cpu" }.Select(c => Path.Combine(root, c, "runable", id)).ToList(), v2: false);
+    }
+
     /// <summary>The pids of every process in the sandbox.</summary>
     public IReadOnlyList<int> Processes()
     {
         var pids = new HashSet<int>();
         foreach (var file in ProcsFiles.Concat(WorkProcsFiles))
         {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
             try
             {
                 foreach (var line in File.ReadAllLines(file))
