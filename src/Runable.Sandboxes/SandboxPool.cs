@@ -17,6 +17,7 @@ public sealed partial class SandboxPool : IAsyncDisposable
     private readonly SemaphoreSlim _refill = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private int _starting;
+    private int _disposed;
 
     public SandboxPool(ISandboxBackend backend, int size, ILogger<SandboxPool> logger, SandboxLimits? limits = null)
     {
@@ -63,6 +64,11 @@ public sealed partial class SandboxPool : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _refill.WaitAsync().ConfigureAwait(false);
         while (_ready.TryDequeue(out var sandbox))

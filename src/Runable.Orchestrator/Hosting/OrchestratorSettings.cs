@@ -1,0 +1,24 @@
+namespace Runable.Orchestrator.Hosting;
+
+/// <summary>How the orchestrator listens, where it keeps its data, and how it makes sandboxes.</summary>
+public sealed record OrchestratorSettings
+{
+    public int Port { get; init; } = 5100;
+
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The data directory: the SQLite database and the sandboxes' host directories. Never visible in a sandbox.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The directory of the runable program that runs as each sandbox's box server.</summary>
+    public required string RunableDirectory { get; init; }
+
+    /// <summary>Sandboxes kept ready for claims.</summary>
+    public int PoolSize { get; init; } = 2;
+
+    /// <summary>An admin key to accept in addition to stored ones (<c>AGENT_API_KEY</c>).</summary>
+    public string? AdminKey { get; init; }
+
+    /// <summary>Called once with the admin key created at first start (it is shown only then).</summary>
+    public Action<string>? OnAdminKeyCreated { get; init; }
+}
