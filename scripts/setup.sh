@@ -101,15 +101,15 @@ runable_build() {
     fi
 }
 
-# Publishes the runable program compiled ahead of time to artifacts/publish/runable-aot: sandboxes run it as
+# Publishes runable-box compiled ahead of time to artifacts/publish/runable-box: sandboxes run it as
 # their box server. Incremental after the first time (seconds). Skipped without clang; sandboxes then run the
 # JIT build, which starts slower.
 runable_publish_box() {
     if ! command -v clang >/dev/null 2>&1; then
         return 0
     fi
-    local out="$RUNABLE_ROOT/artifacts/publish/runable-aot"
-    if [[ -x "$out/runable" ]] && [[ -z "$(find "$RUNABLE_ROOT/src" "$RUNABLE_ROOT/Directory.Build.props" \
+    local out="$RUNABLE_ROOT/artifacts/publish/runable-box"
+    if [[ -x "$out/runable-box" ]] && [[ -z "$(find "$RUNABLE_ROOT/src" "$RUNABLE_ROOT/Directory.Build.props" \
         "$RUNABLE_ROOT/Directory.Packages.props" -newer "$out/runable" -print -quit 2>/dev/null)" ]]; then
         return 0
     fi
@@ -117,7 +117,7 @@ runable_publish_box() {
     local output
     # The framework's OpenAPI pieces carry trim warnings that do not apply to the box's routes; the sandbox
     # tests run against this very binary.
-    if ! output="$(cd "$RUNABLE_ROOT" && dotnet publish src/Runable.Cli/Runable.Cli.csproj -c Release -r linux-x64 \
+    if ! output="$(cd "$RUNABLE_ROOT" && dotnet publish src/Runable.Box.Host/Runable.Box.Host.csproj -c Release -r linux-x64 \
         -p:PublishAot=true -p:TreatWarningsAsErrors=false -o "$out" -v q -nologo 2>&1)"; then
         printf '%s\n' "$output" >&2
         runable_log "ahead-of-time publish failed; sandboxes fall back to the JIT build"

@@ -62,10 +62,9 @@ comparisons.Add(new Comparison("4 KiB file write + read", fileRoundTrip, baselin
 await app.StopAsync();
 Directory.Delete(workspace, recursive: true);
 
-var aotDirectory = Path.Combine(FindRepositoryRoot(), "artifacts", "publish", "runable-aot");
-var runableDirectory = File.Exists(Path.Combine(aotDirectory, "runable")) ? aotDirectory : Path.Combine(FindRepositoryRoot(), "artifacts", "bin", "Runable.Cli", "release");
+var runableDirectory = Runable.Sandboxes.BoxProgram.Locate();
 Console.Error.WriteLine($"  (the box inside sandboxes: {runableDirectory})");
-if (File.Exists(Path.Combine(runableDirectory, "runable")) && File.Exists("/usr/bin/bwrap"))
+if (File.Exists("/usr/bin/bwrap"))
 {
     var starts = Math.Max(10, calls / 20);
     Console.Error.WriteLine($"- sandbox create until its box answers a first exec (cold, {starts} times) vs bwrap running /bin/true");

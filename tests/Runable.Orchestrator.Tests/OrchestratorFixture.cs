@@ -53,12 +53,6 @@ public sealed class OrchestratorFixture : IAsyncLifetime
         Directory.Delete(DataDirectory, recursive: true);
     }
 
-    /// <summary>The runable program for sandboxes: the ahead-of-time build when setup made one, else the build of this configuration.</summary>
-    public static string RunableDirectory()
-    {
-        var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var bin = testDirectory.Parent!.Parent!.FullName;
-        var aot = Path.Combine(Path.GetDirectoryName(bin)!, "publish", "runable-aot");
-        return File.Exists(Path.Combine(aot, "runable")) ? aot : Path.Combine(bin, "Runable.Cli", testDirectory.Name);
-    }
+    /// <summary>The directory of the runable-box program the sandboxes run.</summary>
+    public static string RunableDirectory() => Runable.Sandboxes.BoxProgram.Locate();
 }

@@ -22,26 +22,8 @@ public sealed class SandboxFixture : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>
-    /// The directory of the runable program that runs inside sandboxes: the ahead-of-time compiled one that
-    /// setup publishes (artifacts/publish/runable-aot) when it is there, else the build in the same configuration as these tests.
-    /// </summary>
-    public static string RunableDirectory()
-    {
-        var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var configuration = testDirectory.Name;
-        var bin = testDirectory.Parent!.Parent!.FullName;
-        var aot = Path.Combine(Path.GetDirectoryName(bin)!, "publish", "runable-aot");
-        if (File.Exists(Path.Combine(aot, "runable")))
-        {
-            return aot;
-        }
-
-        var directory = Path.Combine(bin, "Runable.Cli", configuration);
-        return File.Exists(Path.Combine(directory, "runable"))
-            ? directory
-            : throw new InvalidOperationException($"The runable program is not built at {directory}; build the solution first.");
-    }
+    /// <summary>The directory of the runable-box program the sandboxes run.</summary>
+    public static string RunableDirectory() => BoxProgram.Locate();
 
     /// <summary>A client of the box inside <paramref name="sandbox"/>, over its unix socket.</summary>
     public static BoxClient Connect(Sandbox sandbox)

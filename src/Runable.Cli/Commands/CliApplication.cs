@@ -13,6 +13,7 @@ public static class CliApplication
         return new RootCommand("Runable: run coding agents and their tools in sandboxes.")
         {
             BoxCommand.Create(environment),
+            ServeCommand.Create(environment),
             DoctorCommand.Create(),
         };
     }

@@ -110,7 +110,7 @@ public static class BubblewrapArguments
             "--chdir", "/workspace",
             "--seccomp", SeccompFd.ToString(CultureInfo.InvariantCulture),
             "--",
-            "/opt/runable/runable", "box", "--unix-socket", "/run/box/box.sock", "--workspace", "/workspace",
+            "/opt/runable/runable-box", "--unix-socket", "/run/box/box.sock", "--workspace", "/workspace",
             "--Box:StateDirectory=/run/runable",
             "--Box:WorkCgroupDirectory=/run/runable-cgroup",
         ]);

@@ -6,7 +6,7 @@ public sealed record BubblewrapOptions
     /// <summary>Where sandboxes' directories (box socket, default workspace, filter) live on the host; never visible inside.</summary>
     public required string StateDirectory { get; init; }
 
-    /// <summary>The directory holding the <c>runable</c> program that runs as the box server inside.</summary>
+    /// <summary>The directory holding the <c>runable-box</c> program that runs as the box server inside.</summary>
     public required string RunableDirectory { get; init; }
 
     /// <summary>The bwrap program.</summary>

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Runable.Orchestrator.Hosting;
+using Runable.Sandboxes;
+
+namespace Runable.Cli.Commands;
+
+/// <summary><c>runable serve</c>: runs the orchestrator (keys, tenants, sandboxes, the box proxy) until Ctrl-C.</summary>
+public static class ServeCommand
+{
+    /// <summary>Creates the <c>serve</c> command; <paramref name="environment"/> reads environment variables.</summary>
+    public static Command Create(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var port = new Option<int>("--port") { Description = "TCP port to listen on; 0 picks a free one.", DefaultValueFactory = _ => 5100 };
+        var host = new Option<string>("--host") { Description = "IP address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
+        var data = new Option<DirectoryInfo>("--data")
+        {
+            Description = "Data directory: the database and the sandboxes' host directories (never visible in a sandbox).",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Environment.CurrentDirectory, ".runable", "data")),
+        };
+        var pool = new Option<int>("--pool") { Description = "Sandboxes kept ready for instant claims.", DefaultValueFactory = _ => 2 };
+        var boxProgram = new Option<DirectoryInfo?>("--box-program")
+        {
+            Description = "Directory of the runable-box program sandboxes run [default: the build of this checkout].",
+            HelpName = "DIR",
+        };
+        var command = new Command("serve", "Run the orchestrator: API keys and tenants, sandboxes on demand, and the proxy to their boxes.")
+        {
+            port, host, data, pool, boxProgram,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            if (!IPAddress.TryParse(parseResult.GetRequiredValue(host), out _))
+            {
+                await error.WriteLineAsync("runable serve: --host must be an IP address, such as 127.0.0.1.");
+                return BoxCommand.UsageError;
+            }
+
+            string programDirectory;
+            try
+            {
+                programDirectory = parseResult.GetValue(boxProgram)?.FullName ?? BoxProgram.Locate();
+            }
+            catch (InvalidOperationException e)
+            {
+                await error.WriteLineAsync($"runable serve: {e.Message}");
+                return BoxCommand.UsageError;
+            }
+
+            var settings = new OrchestratorSettings
+            {
+                Port = parseResult.GetValue(port),
+                Host = parseResult.GetRequiredValue(host),
+                DataDirectory = Path.GetFullPath(parseResult.GetRequiredValue(data).FullName),
+                RunableDirectory = programDirectory,
+                PoolSize = Math.Max(0, parseResult.GetValue(pool)),
+                AdminKey = environment("AGENT_API_KEY") is { Length: > 0 } key ? key : null,
+                OnAdminKeyCreated = key => output.WriteLine($"runable serve: admin key (shown only now, stored hashed): {key}"),
+            };
+            await using var app = OrchestratorServer.Create(settings, [.. parseResult.UnmatchedTokens]);
+            await app.StartAsync(cancellationToken);
+            await output.WriteLineAsync($"runable serve: listening on {string.Join(", ", OrchestratorServer.ListeningUrls(app))} (data in {settings.DataDirectory}); Ctrl-C stops it and every sandbox.");
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}
