@@ -146,19 +146,7 @@ await File.WriteAllTextAsync(Path.Combine(resultsDirectory, $"box-{stamp}.json")
     new JsonSerializerOptions { WriteIndented = true }));
 Console.Error.WriteLine($"Wrote {Path.Combine(resultsDirectory, "box.md")}");
 
-static BoxClient Connect(Runable.Sandboxes.Sandbox sandbox)
-{
-    var handler = new SocketsHttpHandler
-    {
-        ConnectCallback = async (_, ct) =>
-        {
-            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(sandbox.BoxSocket), ct);
-            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-        },
-    };
-    return new BoxClient(new HttpClient(handler) { BaseAddress = new Uri("http://box/") }, sandbox.BoxToken, ownsHttpClient: true);
-}
+static BoxClient Connect(Runable.Sandboxes.Sandbox sandbox) => BoxClient.ForUnixSocket(sandbox.BoxSocket, sandbox.BoxToken);
 
 static string FindRepositoryRoot()
 {

@@ -39,6 +39,29 @@ public sealed partial class BoxClient : IDisposable
     {
     }
 
+    /// <summary>Creates a client for a box that listens on a unix socket (the box inside a sandbox).</summary>
+    public static BoxClient ForUnixSocket(string socketPath, string? apiKey = null)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new BoxClient(new HttpClient(handler) { BaseAddress = new Uri("http://box/"), Timeout = Timeout.InfiniteTimeSpan }, apiKey, ownsHttpClient: true);
+    }
+
     /// <summary>The underlying HTTP client, for routes this client does not wrap.</summary>
     public HttpClient Http => _http;
 

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Runable.Box.Client;
 using Runable.Sandboxes.Bubblewrap;
@@ -26,19 +25,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     public static string RunableDirectory() => BoxProgram.Locate();
 
     /// <summary>A client of the box inside <paramref name="sandbox"/>, over its unix socket.</summary>
-    public static BoxClient Connect(Sandbox sandbox)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(sandbox.BoxSocket), cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        };
-        return new BoxClient(new HttpClient(handler) { BaseAddress = new Uri("http://box/"), Timeout = Timeout.InfiniteTimeSpan }, sandbox.BoxToken, ownsHttpClient: true);
-    }
+    public static BoxClient Connect(Sandbox sandbox) => BoxClient.ForUnixSocket(sandbox.BoxSocket, sandbox.BoxToken);
 
     public async ValueTask DisposeAsync()
     {
