@@ -39,8 +39,11 @@ public sealed class AbuseSuiteTests(SandboxFixture fixture) : IClassFixture<Sand
             new("remount a read-only bind writable", "refused", "mount -o remount,rw /usr 2>&1; touch /usr/pwned 2>&1", r => r.ExitCode != 0 && !File.Exists("/usr/pwned")),
             new("ptrace", "EPERM", $"{python} -c 'import ctypes,os; l=ctypes.CDLL(None,use_errno=True); print(l.ptrace(16, 1, 0, 0), ctypes.get_errno())'", r => r.Stdout.Trim() == "-1 1"),
             new("unshare a user namespace", "refused", "unshare -U -r true 2>&1", r => r.ExitCode != 0),
-            new("TIOCSTI injection", "EPERM", $"{python} -c 'import fcntl,termios,os,errno\ntry:\n  fcntl.ioctl(0, termios.TIOCSTI, b\"x\"); print(\"injected\")\nexcept OSError as e: print(\"refused\", e.errno)' < /dev/tty 2>&1 || echo no-tty",
-                r => !r.Stdout.Contains("injected")),
+            // Run under `script` so standard input is a real terminal: without one the ioctl would never be tried.
+            new("TIOCSTI injection", "EPERM", """
+                printf '%s\n' 'import fcntl, termios' 'try:' '    fcntl.ioctl(0, termios.TIOCSTI, b"x"); print("injected")' 'except OSError as e: print("refused", e.errno)' > /tmp/sti.py
+                script -qc "/usr/bin/python3 /tmp/sti.py" /dev/null
+                """, r => r.Stdout.Contains("refused 1") && !r.Stdout.Contains("injected")),
             new("fork bomb", "stops at the pids limit", "for i in $(seq 1 300); do sleep 3 & done 2>/dev/null; echo tried",
                 _ => true, new SandboxLimits { Pids = 128 }, After: s => fixture.Backend.Processes(s.Id).Count <= 128),
             new("allocate 4 GB under a 512 MB limit", "killed inside", $"{python} -c 'b = bytearray(4 * 1024**3); b[::4096] = b\"x\" * len(b[::4096]); print(\"allocated\")'",

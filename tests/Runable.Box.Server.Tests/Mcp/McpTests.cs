@@ -44,7 +44,8 @@ public sealed class McpTests(BoxServerFixture box) : IClassFixture<BoxServerFixt
     [Fact]
     public async Task Mcp_WithoutKey_CannotConnect()
     {
-        await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(null));
+        var error = await Assert.ThrowsAnyAsync<HttpRequestException>(() => ConnectAsync(null));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, error.StatusCode);
     }
 
     private async Task<McpClient> ConnectAsync(string? key)
