@@ -45,7 +45,7 @@ public sealed class AbuseSuiteTests(SandboxFixture fixture) : IClassFixture<Sand
                 script -qc "/usr/bin/python3 /tmp/sti.py" /dev/null
                 """, r => r.Stdout.Contains("refused 1") && !r.Stdout.Contains("injected")),
             new("fork bomb", "stops at the pids limit", "for i in $(seq 1 300); do sleep 3 & done 2>/dev/null; echo tried",
-                _ => true, new SandboxLimits { Pids = 128 }, After: s => fixture.Backend.Processes(s.Id).Count <= 128),
+                _ => true, new SandboxLimits { Pids = 128 }, After: s => fixture.Backend.WorkloadProcesses(s.Id).Count <= 128),
             new("allocate 4 GB under a 512 MB limit", "killed inside", $"{python} -c 'b = bytearray(4 * 1024**3); b[::4096] = b\"x\" * len(b[::4096]); print(\"allocated\")'",
                 r => !r.Stdout.Contains("allocated"), new SandboxLimits { MemoryMb = 512 }),
             new("fill /tmp", "no space left", "head -c 200M /dev/zero 2>&1 > /tmp/fill; echo exit=$?; du -m /tmp/fill | cut -f1",

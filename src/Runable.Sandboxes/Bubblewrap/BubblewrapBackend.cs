@@ -112,6 +112,10 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
     public IReadOnlyList<int> Processes(string sandboxId) =>
         _sandboxes.TryGetValue(sandboxId, out var running) ? running.Cgroup.Processes() : [];
 
+    /// <summary>The processes of a sandbox's workload (its commands, without the box server), as host pids.</summary>
+    public IReadOnlyList<int> WorkloadProcesses(string sandboxId) =>
+        _sandboxes.TryGetValue(sandboxId, out var running) ? running.Cgroup.WorkloadProcesses() : [];
+
     public async Task DestroyAsync(string sandboxId, CancellationToken cancellationToken = default)
     {
         if (!_sandboxes.TryRemove(sandboxId, out var running))

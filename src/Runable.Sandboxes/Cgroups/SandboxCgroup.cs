@@ -122,10 +122,15 @@ public sealed partial class SandboxCgroup
     }
 
     /// <summary>The pids of every process in the sandbox.</summary>
-    public IReadOnlyList<int> Processes()
+    public IReadOnlyList<int> Processes() => ReadPids(ProcsFiles.Concat(WorkProcsFiles));
+
+    /// <summary>The pids of the sandbox's workload (the commands, without the box server), which the limits apply to.</summary>
+    public IReadOnlyList<int> WorkloadProcesses() => ReadPids(WorkProcsFiles);
+
+    private static List<int> ReadPids(IEnumerable<string> files)
     {
         var pids = new HashSet<int>();
-        foreach (var file in ProcsFiles.Concat(WorkProcsFiles))
+        foreach (var file in files)
         {
             if (!File.Exists(file))
             {
