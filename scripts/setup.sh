@@ -12,8 +12,9 @@ set -euo pipefail
 
 RUNABLE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# What the box server needs now: bash for shell sessions, util-linux for setsid (new process groups).
-RUNABLE_PACKAGES_BOX=(bash util-linux)
+# What the box server needs: bash for shell sessions, util-linux for setsid (new process groups), and the
+# everyday tools of a sandbox (curl and git, which go out through the egress proxy).
+RUNABLE_PACKAGES_BOX=(bash util-linux curl git ca-certificates)
 # Sandbox isolation: bubblewrap namespaces and seccomp filters.
 RUNABLE_PACKAGES_ISOLATION=(bubblewrap libseccomp2)
 # The virtual desktop: X server, input, screenshots (xwd), VNC with its browser client, a window manager.
@@ -110,7 +111,7 @@ runable_publish_box() {
     fi
     local out="$RUNABLE_ROOT/artifacts/publish/runable-box"
     if [[ -x "$out/runable-box" ]] && [[ -z "$(find "$RUNABLE_ROOT/src" "$RUNABLE_ROOT/Directory.Build.props" \
-        "$RUNABLE_ROOT/Directory.Packages.props" -newer "$out/runable" -print -quit 2>/dev/null)" ]]; then
+        "$RUNABLE_ROOT/Directory.Packages.props" -newer "$out/runable-box" -print -quit 2>/dev/null)" ]]; then
         return 0
     fi
     runable_log "compiling the sandbox's box server ahead of time (a minute or two after each change under src/)"

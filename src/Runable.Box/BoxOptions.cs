@@ -49,6 +49,17 @@ public sealed class BoxOptions
     /// </summary>
     public string? WorkCgroupDirectory { get; set; }
 
+    /// <summary>
+    /// The unix socket of the sandbox's egress proxy (outside the sandbox). When set, the box listens on
+    /// <see cref="EgressPort"/> of the sandbox's loopback and bridges each connection to it, so commands reach
+    /// the proxy through <c>HTTP_PROXY</c>. Unset when the sandbox has no network.
+    /// </summary>
+    public string? EgressSocket { get; set; }
+
+    /// <summary>The loopback port inside the sandbox that is bridged to <see cref="EgressSocket"/>.</summary>
+    [Range(1, 65535)]
+    public int EgressPort { get; set; } = 3128;
+
     /// <summary>The shell used for commands.</summary>
     public string Shell { get; set; } = "/bin/bash";
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Runable.Box.Files;
+using Runable.Box.Network;
 using Runable.Box.Processes;
 using Runable.Box.Shell;
 using Runable.Box.Terminal;
@@ -11,7 +12,7 @@ namespace Runable.Box;
 /// <summary>Registers the box's tool services.</summary>
 public static class BoxServiceCollectionExtensions
 {
-    /// <summary>Adds the shell, process, terminal and file services, bound to the <c>Box</c> configuration section.</summary>
+    /// <summary>Adds the shell, process, terminal and file services and the egress bridge, bound to the <c>Box</c> configuration section.</summary>
     public static IServiceCollection AddBoxTools(this IServiceCollection services, Action<BoxOptions>? configure = null)
     {
         var options = services.AddOptions<BoxOptions>().BindConfiguration(BoxOptions.SectionName).ValidateOnStart();
@@ -27,6 +28,7 @@ public static class BoxServiceCollectionExtensions
         services.TryAddSingleton<ShellService>();
         services.TryAddSingleton<TerminalService>();
         services.TryAddSingleton<FileService>();
+        services.AddHostedService<EgressBridge>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Runable.Sandboxes.Network;
 
 namespace Runable.Sandboxes;
 
@@ -39,12 +40,12 @@ public sealed partial class SandboxPool : IAsyncDisposable
 
     /// <summary>
     /// A sandbox for <paramref name="spec"/>: a ready one from the pool when the spec asks for nothing the pool's
-    /// sandboxes lack (default limits, no workspace of its own), else a new one.
+    /// sandboxes lack (default limits, no network, no workspace of its own), else a new one.
     /// </summary>
     public async Task<Sandbox> ClaimAsync(SandboxSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Workspace is null && spec.Limits == _limits)
+        if (spec.Workspace is null && spec.Limits == _limits && spec.Network.Mode == NetworkMode.None)
         {
             while (_ready.TryDequeue(out var sandbox))
             {

@@ -1,10 +1,14 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Prometheus;
 using Runable.Orchestrator.Auth;
 using Runable.Orchestrator.Keys;
+using Runable.Orchestrator.Metrics;
 using Runable.Orchestrator.Sandboxes;
 using Runable.Orchestrator.Store;
 using Runable.Sandboxes;
 using Runable.Sandboxes.Bubblewrap;
+using Runable.Sandboxes.Network;
 
 namespace Runable.Orchestrator.Hosting;
 
@@ -13,8 +17,9 @@ public static class OrchestratorServer
 {
     private const string CallerItem = "runable.caller";
 
-    /// <summary>Creates the orchestrator application for the given settings.</summary>
-    public static WebApplication Create(OrchestratorSettings settings, string[]? args = null)
+    /// <summary>Creates the orchestrator application for the given settings; <paramref name="configure"/> may adjust
+    /// the builder (logging, extra services) before it is built.</summary>
+    public static WebApplication Create(OrchestratorSettings settings, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
@@ -34,16 +39,29 @@ public static class OrchestratorServer
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new OrchestratorStore(settings.DataDirectory));
         builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton(sp => new EgressProxy(settings.Egress, sp.GetRequiredService<ILogger<EgressProxy>>()));
         builder.Services.AddSingleton(sp => new BubblewrapBackend(new BubblewrapOptions
         {
             StateDirectory = Path.Combine(settings.DataDirectory, "sandboxes"),
             RunableDirectory = settings.RunableDirectory,
-        }, sp.GetRequiredService<ILogger<BubblewrapBackend>>()));
+        }, sp.GetRequiredService<ILogger<BubblewrapBackend>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EgressProxy>()));
         builder.Services.AddSingleton<ISandboxBackend>(sp => sp.GetRequiredService<BubblewrapBackend>());
         builder.Services.AddSingleton(sp => new SandboxPool(sp.GetRequiredService<ISandboxBackend>(), settings.PoolSize, sp.GetRequiredService<ILogger<SandboxPool>>()));
         builder.Services.AddSingleton<SandboxService>();
         builder.Services.AddSingleton<BoxProxy>();
+        builder.Services.AddSingleton<OrchestratorMetrics>();
+        builder.Services.AddHostedService(sp => new SandboxReaper(sp.GetRequiredService<SandboxService>(), sp.GetRequiredService<TimeProvider>(),
+            settings.ReapInterval, sp.GetRequiredService<ILogger<SandboxReaper>>()));
         builder.Services.AddHttpForwarder();
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Runable orchestrator API";
+            doc.Info.Description = "Keys and tenancy, sandboxes on demand, and the proxy to each sandbox's box (whose own routes are in the box API).";
+            return Task.CompletedTask;
+        }));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxBoxBodyBytes);
+
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         var keys = app.Services.GetRequiredService<ApiKeyService>();
@@ -57,7 +75,19 @@ public static class OrchestratorServer
             settings.OnAdminKeyCreated?.Invoke(secret);
         }
 
-        app.Lifetime.ApplicationStarted.Register(() => _ = StartBackendAsync(app.Services));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // The sandboxes' egress proxy never leads back to the orchestrator itself.
+            var egress = app.Services.GetRequiredService<EgressProxy>();
+            foreach (var url in ListeningUrls(app))
+            {
+                egress.ForbidPort(new Uri(url).Port);
+            }
+
+            _ = StartBackendAsync(app.Services);
+        });
+        var proxy = app.Services.GetRequiredService<BoxProxy>();
+        app.Services.GetRequiredService<SandboxService>().Destroyed += proxy.Forget;
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             app.Services.GetRequiredService<SandboxService>().DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -87,13 +117,7 @@ public static class OrchestratorServer
                 return;
             }
 
-            var presented = context.Request.Headers["X-API-Key"].ToString();
-            var authorization = context.Request.Headers.Authorization.ToString();
-            if (presented.Length == 0 && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            {
-                presented = authorization[7..].Trim();
-            }
-
+            var presented = PresentedKey(context.Request);
             if (keys.Authenticate(presented) is not { } caller)
             {
                 await Problem(context, 401, "unauthorized", "A valid key is required: send it as 'X-API-Key: <key>' or 'Authorization: Bearer <key>'.");
@@ -104,10 +128,30 @@ public static class OrchestratorServer
             await next(context);
         });
 
+        app.UseRouting();
+        var metrics = app.Services.GetRequiredService<OrchestratorMetrics>();
+        app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
+
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/metrics"), metricsApp => metricsApp.Use((context, next) =>
+        {
+            // The metrics count every tenant's sandboxes: for operators only.
+            Require(context, Caller.Admin);
+            return next(context);
+        }));
+        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = "docs";
+            ui.DocumentTitle = "Runable orchestrator API";
+            ui.SwaggerEndpoint("../openapi/v1.json", "Runable orchestrator API v1");
+        });
+        var json = new RequestSizeLimitAttribute(settings.MaxJsonBytes);
 
         var v1 = app.MapGroup("/v1");
-        v1.MapPost("/keys", (HttpContext context, CreateKeyRequest request) =>
+        var keyRoutes = v1.MapGroup("").WithMetadata(json);
+        keyRoutes.MapPost("/keys", (HttpContext context, CreateKeyRequest request) =>
         {
             var caller = Require(context, Caller.Admin);
             var (info, secret) = keys.Create(request.Tenant ?? caller.Tenant, request.Name ?? "unnamed", request.Scopes ?? []);
@@ -120,21 +164,27 @@ public static class OrchestratorServer
             return Results.NoContent();
         });
 
-        v1.MapPost("/sandboxes", async (HttpContext context, SandboxService sandboxes) =>
-            Results.Created("/v1/sandboxes", await sandboxes.CreateAsync(Require(context, Caller.SandboxesScope), context.RequestAborted)));
+        keyRoutes.MapPost("/sandboxes", async (HttpContext context, SandboxService sandboxes, CreateSandboxRequest? request) =>
+        {
+            var info = await sandboxes.CreateAsync(Require(context, Caller.SandboxesScope), request ?? new CreateSandboxRequest(), context.RequestAborted);
+            return Results.Created($"/v1/sandboxes/{info.Id}", info);
+        });
         v1.MapGet("/sandboxes", (HttpContext context, SandboxService sandboxes) => Results.Ok(sandboxes.List(Require(context, Caller.SandboxesScope))));
         v1.MapGet("/sandboxes/{id}", (HttpContext context, string id, SandboxService sandboxes) => Results.Ok(sandboxes.Get(Require(context, Caller.SandboxesScope), id)));
-        v1.MapDelete("/sandboxes/{id}", async (HttpContext context, string id, SandboxService sandboxes, BoxProxy proxy) =>
+        v1.MapDelete("/sandboxes/{id}", async (HttpContext context, string id, SandboxService sandboxes) =>
         {
             await sandboxes.DeleteAsync(Require(context, Caller.SandboxesScope), id, context.RequestAborted);
-            proxy.Forget(id);
             return Results.NoContent();
         });
         v1.Map("/sandboxes/{id}/box/{**path}", async (HttpContext context, string id, string? path, SandboxService sandboxes, BoxProxy proxy) =>
         {
-            var sandbox = sandboxes.Find(Require(context, Caller.SandboxesScope), id);
-            await proxy.ForwardAsync(context, sandbox, path ?? "");
-        });
+            var caller = Require(context, Caller.SandboxesScope);
+            var sandbox = sandboxes.Find(caller, id);
+            using (sandboxes.Activity(caller, id))
+            {
+                await proxy.ForwardAsync(context, sandbox, path ?? "");
+            }
+        }).ExcludeFromDescription();
         return app;
     }
 
@@ -142,6 +192,27 @@ public static class OrchestratorServer
     public static IReadOnlyCollection<string> ListeningUrls(WebApplication app) =>
         app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+
+    /// <summary>
+    /// The key a request presents: <c>X-API-Key</c>, <c>Authorization: Bearer</c>, the <c>runable_key</c> cookie,
+    /// or (for browsers opening pages and WebSockets) the <c>api_key</c> query parameter, which the proxy strips.
+    /// </summary>
+    private static string PresentedKey(HttpRequest request)
+    {
+        var presented = request.Headers["X-API-Key"].ToString();
+        var authorization = request.Headers.Authorization.ToString();
+        if (presented.Length == 0 && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            presented = authorization[7..].Trim();
+        }
+
+        if (presented.Length == 0)
+        {
+            presented = request.Cookies["runable_key"] ?? request.Query["api_key"].ToString();
+        }
+
+        return presented;
+    }
 
     private static async Task StartBackendAsync(IServiceProvider services)
     {

@@ -1,3 +1,5 @@
+using Runable.Sandboxes.Network;
+
 namespace Runable.Orchestrator.Hosting;
 
 /// <summary>How the orchestrator listens, where it keeps its data, and how it makes sandboxes.</summary>
@@ -18,6 +20,18 @@ public sealed record OrchestratorSettings
 
     /// <summary>An admin key to accept in addition to stored ones (<c>AGENT_API_KEY</c>).</summary>
     public string? AdminKey { get; init; }
+
+    /// <summary>The egress proxy's hosts file and trusted private addresses (see <see cref="EgressOptions"/>).</summary>
+    public EgressOptions Egress { get; init; } = new();
+
+    /// <summary>How often idle and exited sandboxes are looked for.</summary>
+    public TimeSpan ReapInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest JSON body the orchestrator's own routes accept (box routes have the box's limits).</summary>
+    public long MaxJsonBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>The largest body forwarded to a box (file uploads).</summary>
+    public long MaxBoxBodyBytes { get; init; } = 1024L * 1024 * 1024;
 
     /// <summary>Called once with the admin key created at first start (it is shown only then).</summary>
     public Action<string>? OnAdminKeyCreated { get; init; }

@@ -29,6 +29,11 @@ public sealed class OrchestratorStore
         );
         CREATE INDEX sandboxes_tenant ON sandboxes (tenant);
         """,
+        """
+        ALTER TABLE sandboxes ADD COLUMN spec TEXT;
+        ALTER TABLE sandboxes ADD COLUMN destroyed_at TEXT;
+        ALTER TABLE sandboxes ADD COLUMN reason TEXT;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -19,6 +19,12 @@ public static class BubblewrapArguments
     /// <summary>The file descriptor the seccomp program is read from (a single digit: /bin/sh redirects no higher).</summary>
     public const int SeccompFd = 9;
 
+    /// <summary>The loopback port inside a sandbox with network that leads to the egress proxy.</summary>
+    public const int EgressPort = 3128;
+
+    /// <summary>The name of the egress proxy's socket in its directory.</summary>
+    public const string EgressSocketName = "egress.sock";
+
     /// <summary>Host paths bound read-only when they exist (directories are bound whole, symlinks recreated).</summary>
     public static readonly IReadOnlyList<string> SystemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 
@@ -28,7 +34,7 @@ public static class BubblewrapArguments
 
     /// <summary>Builds the arguments for a sandbox whose host directories are given.</summary>
     public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, string boxToken, SandboxLimits limits,
-        IReadOnlyList<string> workCgroupProcs)
+        IReadOnlyList<string> workCgroupProcs, string? egressDirectory = null)
     {
         var args = new List<string>
         {
@@ -105,6 +111,22 @@ public static class BubblewrapArguments
             args.AddRange(["--bind", workCgroupProcs[i], $"/run/runable-cgroup/{i}"]);
         }
 
+        // The egress proxy's socket directory, read-only: the sandbox can connect to the socket but not replace it.
+        // The box bridges a loopback port to it, and the usual proxy variables point every tool there.
+        var boxArguments = new List<string>();
+        if (egressDirectory is not null)
+        {
+            var proxy = $"http://127.0.0.1:{EgressPort}";
+            args.AddRange(["--ro-bind", egressDirectory, "/run/net"]);
+            foreach (var name in (string[])["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"])
+            {
+                args.AddRange(["--setenv", name, proxy]);
+            }
+
+            args.AddRange(["--setenv", "NO_PROXY", "localhost,127.0.0.1,::1", "--setenv", "no_proxy", "localhost,127.0.0.1,::1"]);
+            boxArguments.AddRange([$"--Box:EgressSocket=/run/net/{EgressSocketName}", $"--Box:EgressPort={EgressPort}"]);
+        }
+
         args.AddRange([
             "--remount-ro", "/",
             "--chdir", "/workspace",
@@ -114,6 +136,7 @@ public static class BubblewrapArguments
             "--Box:StateDirectory=/run/runable",
             "--Box:WorkCgroupDirectory=/run/runable-cgroup",
         ]);
+        args.AddRange(boxArguments);
         return args;
     }
 

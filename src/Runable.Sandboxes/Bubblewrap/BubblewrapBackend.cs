@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Runable.Sandboxes.Cgroups;
+using Runable.Sandboxes.Network;
 using Runable.Sandboxes.Seccomp;
 
 namespace Runable.Sandboxes.Bubblewrap;
@@ -18,10 +19,13 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
     private readonly BubblewrapOptions _options;
     private readonly ILogger<BubblewrapBackend> _logger;
     private readonly TimeProvider _time;
+    private readonly EgressProxy? _egress;
 
-    public BubblewrapBackend(BubblewrapOptions options, ILogger<BubblewrapBackend> logger, TimeProvider? time = null)
+    /// <summary>Creates the backend; sandboxes with a network policy other than none need <paramref name="egress"/>.</summary>
+    public BubblewrapBackend(BubblewrapOptions options, ILogger<BubblewrapBackend> logger, TimeProvider? time = null, EgressProxy? egress = null)
     {
         _options = options;
+        _egress = egress;
         _logger = logger;
         _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(options.StateDirectory);
@@ -37,6 +41,51 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         var id = "sbx_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
         var directory = Path.Combine(_options.StateDirectory, id);
+        if (spec.Network.Mode != NetworkMode.None && _egress is null)
+        {
+            throw new InvalidOperationException($"Network '{spec.Network}' needs the egress proxy, which this backend was created without.");
+        }
+
+        try
+        {
+            Launch(id, token, directory, spec);
+        }
+        catch
+        {
+            // Nothing of a sandbox that did not start stays behind: not its proxy socket, cgroups or directory.
+            if (_egress is not null)
+            {
+                await _egress.StopAsync(id).ConfigureAwait(false);
+            }
+
+            await SandboxCgroup.Attach(id, _options.CgroupRoot).KillAndRemoveAsync(CancellationToken.None).ConfigureAwait(false);
+
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
+            throw;
+        }
+
+        var running = _sandboxes[id];
+        try
+        {
+            await WaitUntilReadyAsync(running, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DestroyAsync(id, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        LogCreated(_logger, id, running.Cgroup.Version, spec.Network.ToString());
+        return running.Sandbox;
+    }
+
+    /// <summary>Makes the sandbox's directories, proxy socket and cgroups, and starts bwrap in them.</summary>
+    private void Launch(string id, string token, string directory, SandboxSpec spec)
+    {
         var boxDirectory = Path.Combine(directory, "box");
         Directory.CreateDirectory(boxDirectory);
         var workspace = spec.Workspace ?? Path.Combine(directory, "workspace");
@@ -44,6 +93,14 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         BubblewrapArguments.WriteEtc(directory);
         var filter = Path.Combine(directory, "seccomp.bpf");
         SeccompFilter.Write(filter);
+        string? egressDirectory = null;
+        if (spec.Network.Mode != NetworkMode.None)
+        {
+            egressDirectory = Path.Combine(directory, "net");
+            Directory.CreateDirectory(egressDirectory);
+            _egress!.Start(id, spec.Network, Path.Combine(egressDirectory, BubblewrapArguments.EgressSocketName));
+        }
+
         var cgroup = SandboxCgroup.Create(id, spec.Limits, _options.CgroupRoot);
 
         // A small shell joins the sandbox's cgroups before it becomes bwrap, so no process of the sandbox ever
@@ -58,7 +115,7 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add($"for f in $RUNABLE_CGROUP_PROCS; do echo $$ > \"$f\" || exit 111; done; exec \"$RUNABLE_BWRAP\" \"$@\" {BubblewrapArguments.SeccompFd}<\"$RUNABLE_SECCOMP\"");
         info.ArgumentList.Add("sh");
-        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, token, spec.Limits, cgroup.WorkProcsFiles))
+        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, token, spec.Limits, cgroup.WorkProcsFiles, egressDirectory))
         {
             info.ArgumentList.Add(argument);
         }
@@ -83,20 +140,7 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
             CreatedAt = _time.GetUtcNow(),
             Pid = process.Id,
         };
-        var running = new Running(sandbox, process, cgroup, directory, spec.Workspace is null, log);
-        _sandboxes[id] = running;
-        try
-        {
-            await WaitUntilReadyAsync(running, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await DestroyAsync(id, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
-
-        LogCreated(_logger, id, cgroup.Version);
-        return sandbox;
+        _sandboxes[id] = new Running(sandbox, process, cgroup, directory, spec.Workspace is null, log);
     }
 
     public bool IsRunning(string sandboxId) => _sandboxes.TryGetValue(sandboxId, out var running) && !running.Process.HasExited;
@@ -135,6 +179,11 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
 
         await running.Process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         running.Process.Dispose();
+        if (_egress is not null)
+        {
+            await _egress.StopAsync(sandboxId).ConfigureAwait(false);
+        }
+
         if (Directory.Exists(running.Directory))
         {
             Directory.Delete(running.Directory, recursive: true);
@@ -247,8 +296,8 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created sandbox {SandboxId} (cgroup {CgroupVersion})")]
-    private static partial void LogCreated(ILogger logger, string sandboxId, string cgroupVersion);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created sandbox {SandboxId} (cgroup {CgroupVersion}, network {Network})")]
+    private static partial void LogCreated(ILogger logger, string sandboxId, string cgroupVersion, string network);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destroyed sandbox {SandboxId}")]
     private static partial void LogDestroyed(ILogger logger, string sandboxId);
