@@ -94,6 +94,20 @@ public static class OrchestratorServer
             app.Services.GetRequiredService<SandboxPool>().DisposeAsync().AsTask().GetAwaiter().GetResult();
         });
 
+        app.UseStatusCodePages(status =>
+        {
+            // The statuses the framework sets by itself get the same problem shape as every other error.
+            var context = status.HttpContext;
+            var (code, detail) = context.Response.StatusCode switch
+            {
+                404 => ("not_found", "No such route; the API reference is at /docs."),
+                405 => ("method_not_allowed", $"This route does not accept {context.Request.Method}; the API reference is at /docs."),
+                413 => ("body_too_large", "The request body is larger than this route accepts."),
+                415 => ("invalid_argument", "Send the body as JSON with 'Content-Type: application/json'."),
+                var other => ($"http_{other}", "The request failed."),
+            };
+            return Problem(context, context.Response.StatusCode, code, detail);
+        });
         app.Use(async (context, next) =>
         {
             try
