@@ -27,9 +27,19 @@ public static class ServeCommand
             Description = "Directory of the runable-box program sandboxes run [default: the build of this checkout].",
             HelpName = "DIR",
         };
+        var egressHosts = new Option<string[]>("--egress-host")
+        {
+            Description = "Map a name to an address in the egress proxy's hosts file (repeatable); the address is still checked.",
+            HelpName = "NAME=IP",
+        };
+        var egressTrust = new Option<string[]>("--egress-trust")
+        {
+            Description = "An address sandboxes may reach through the egress proxy although it is not public, e.g. an internal mirror (repeatable).",
+            HelpName = "IP",
+        };
         var command = new Command("serve", "Run the orchestrator: API keys and tenants, sandboxes on demand, and the proxy to their boxes.")
         {
-            port, host, data, pool, boxProgram,
+            port, host, data, pool, boxProgram, egressHosts, egressTrust,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -39,6 +49,31 @@ public static class ServeCommand
             {
                 await error.WriteLineAsync("runable serve: --host must be an IP address, such as 127.0.0.1.");
                 return BoxCommand.UsageError;
+            }
+
+            var hosts = new Dictionary<string, IPAddress[]>(StringComparer.OrdinalIgnoreCase);
+            foreach (var entry in parseResult.GetValue(egressHosts) ?? [])
+            {
+                var parts = entry.Split('=', 2);
+                if (parts.Length != 2 || Runable.Sandboxes.Network.NetworkPolicy.NormalizeHost(parts[0]) is null || !IPAddress.TryParse(parts[1], out var address))
+                {
+                    await error.WriteLineAsync($"runable serve: --egress-host '{entry}' must be NAME=IP, such as mirror.internal=10.1.2.3.");
+                    return BoxCommand.UsageError;
+                }
+
+                hosts[parts[0]] = [.. hosts.GetValueOrDefault(parts[0], []), address];
+            }
+
+            var trusted = new HashSet<IPAddress>();
+            foreach (var entry in parseResult.GetValue(egressTrust) ?? [])
+            {
+                if (!IPAddress.TryParse(entry, out var address))
+                {
+                    await error.WriteLineAsync($"runable serve: --egress-trust '{entry}' must be an IP address.");
+                    return BoxCommand.UsageError;
+                }
+
+                trusted.Add(address);
             }
 
             string programDirectory;
@@ -59,6 +94,7 @@ public static class ServeCommand
                 DataDirectory = Path.GetFullPath(parseResult.GetRequiredValue(data).FullName),
                 RunableDirectory = programDirectory,
                 PoolSize = Math.Max(0, parseResult.GetValue(pool)),
+                Egress = new Runable.Sandboxes.Network.EgressOptions { Hosts = hosts, TrustedAddresses = trusted },
                 AdminKey = environment("AGENT_API_KEY") is { Length: > 0 } key ? key : null,
                 OnAdminKeyCreated = key => output.WriteLine($"runable serve: admin key (shown only now, stored hashed): {key}"),
             };
