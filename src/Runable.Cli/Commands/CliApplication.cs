@@ -14,6 +14,8 @@ public static class CliApplication
         {
             BoxCommand.Create(environment),
             ServeCommand.Create(environment),
+            SandboxCommand.Create(environment),
+            ShellCommand.Create(environment),
             DoctorCommand.Create(),
         };
     }

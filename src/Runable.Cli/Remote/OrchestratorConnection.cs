@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Runable.Box.Client;
+using Runable.Box.Protocol;
+
+namespace Runable.Cli.Remote;
+
+/// <summary>The <c>--server</c> and <c>--key</c> options of every command that talks to a running orchestrator.</summary>
+public sealed class RemoteOptions
+{
+    /// <summary>The orchestrator's URL.</summary>
+    public Option<string?> Server { get; } = new("--server")
+    {
+        Description = $"URL of the orchestrator [default: $RUNABLE_SERVER, else {OrchestratorConnection.DefaultServer}].",
+        HelpName = "URL",
+    };
+
+    /// <summary>The API key sent as <c>X-API-Key</c>.</summary>
+    public Option<string?> Key { get; } = new("--key")
+    {
+        Description = "API key [default: $RUNABLE_API_KEY, else $AGENT_API_KEY, else the file .runable/admin.key].",
+        HelpName = "KEY",
+    };
+
+    /// <summary>Adds both options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Options.Add(Server);
+        command.Options.Add(Key);
+    }
+}
+
+/// <summary>A failure the orchestrator reported as <c>application/problem+json</c> (or an answer that was not one).</summary>
+public sealed class RemoteProblemException(string code, string detail) : Exception(detail)
+{
+    /// <summary>The problem's stable <c>code</c>, such as <c>unauthorized</c> or <c>not_found</c>.</summary>
+    public string Code { get; } = code;
+}
+
+/// <summary>
+/// A running orchestrator as the CLI reaches it: its address, the caller's key, JSON requests whose failures become
+/// <see cref="RemoteProblemException"/>, and the box proxy of a sandbox.
+/// </summary>
+public sealed class OrchestratorConnection : IDisposable
+{
+    /// <summary>Where <c>runable serve</c> listens by default.</summary>
+    public const string DefaultServer = "http://127.0.0.1:5100";
+
+    private readonly HttpClient _http;
+
+    private OrchestratorConnection(Uri server, string? key)
+    {
+        Server = server;
+        Key = key;
+        _http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(5) };
+        if (key is not null)
+        {
+            _http.DefaultRequestHeaders.Add("X-API-Key", key);
+        }
+    }
+
+    /// <summary>The orchestrator's root URL, ending in a slash.</summary>
+    public Uri Server { get; }
+
+    /// <summary>The key sent with every request; null when none was found.</summary>
+    public string? Key { get; }
+
+    /// <summary>The server to use: the option, else <c>RUNABLE_SERVER</c>, else <see cref="DefaultServer"/>.</summary>
+    public static string ResolveServer(string? option, Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return new[] { option, environment("RUNABLE_SERVER") }.FirstOrDefault(s => !string.IsNullOrWhiteSpace(s)) ?? DefaultServer;
+    }
+
+    /// <summary>The key to send: the option, else <c>RUNABLE_API_KEY</c>, else <c>AGENT_API_KEY</c>, else the
+    /// first line of <c>.runable/admin.key</c> under <paramref name="directory"/>; null when there is none.</summary>
+    public static string? ResolveKey(string? option, Func<string, string?> environment, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var key = new[] { option, environment("RUNABLE_API_KEY"), environment("AGENT_API_KEY") }.FirstOrDefault(k => !string.IsNullOrWhiteSpace(k));
+        var file = Path.Combine(directory, ".runable", "admin.key");
+        if (key is null && File.Exists(file))
+        {
+            key = File.ReadLines(file).FirstOrDefault()?.Trim();
+        }
+
+        return string.IsNullOrEmpty(key) ? null : key.Trim();
+    }
+
+    /// <summary>
+    /// Resolves the connection from <paramref name="options"/> and runs <paramref name="action"/> with it. Problems,
+    /// an unreachable server and a bad <c>--server</c> are printed as one <c>error:</c> line; the exit code is then 1
+    /// (2 for a bad URL).
+    /// </summary>
+    public static async Task<int> RunAsync(ParseResult parseResult, RemoteOptions options, Func<string, string?> environment,
+        Func<OrchestratorConnection, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(action);
+        var error = parseResult.InvocationConfiguration.Error;
+        var server = ResolveServer(parseResult.GetValue(options.Server), environment);
+        if (!Uri.TryCreate(server.TrimEnd('/') + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            await error.WriteLineAsync($"error: the server URL '{server}' is not an http:// or https:// URL, such as {DefaultServer}.");
+            return 2;
+        }
+
+        using var connection = new OrchestratorConnection(uri, ResolveKey(parseResult.GetValue(options.Key), environment, Environment.CurrentDirectory));
+        try
+        {
+            return await action(connection, cancellationToken);
+        }
+        catch (Exception e) when (connection.Describe(e) is { } message)
+        {
+            await error.WriteLineAsync(message);
+            return 1;
+        }
+    }
+
+    /// <summary>The line to print for a failure this class knows how to explain; null for anything else.</summary>
+    public string? Describe(Exception exception)
+    {
+        var (code, detail) = exception switch
+        {
+            RemoteProblemException p => (p.Code, p.Message),
+            BoxException b => (b.Code, b.Message),
+            _ => ((string?)null, (string?)null),
+        };
+        if (code is not null)
+        {
+            var hint = code == "unauthorized"
+                ? $"\nhint: {(Key is null ? "no key was found; " : "")}pass one with --key KEY or RUNABLE_API_KEY (./run keeps the admin key in .runable/admin.key)."
+                : "";
+            return $"error: {detail} ({code}){hint}";
+        }
+
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } refused)
+            {
+                return $"error: cannot connect to the orchestrator at {Server} ({refused.Message}). Start it with ./run or " +
+                    "runable serve, or point --server (or RUNABLE_SERVER) at a running one.";
+            }
+        }
+
+        return exception switch
+        {
+            HttpRequestException or WebSocketException => $"error: the orchestrator at {Server} could not be reached: {exception.Message}",
+            TaskCanceledException when exception.InnerException is TimeoutException => $"error: the orchestrator at {Server} did not answer in time.",
+            _ => null,
+        };
+    }
+
+    /// <summary>Sends a request with an optional JSON body and returns the response's body text (empty for 204).</summary>
+    public async Task<string> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+        }
+
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return text;
+        }
+
+        var status = (int)response.StatusCode;
+        string? code = null, detail = null;
+        if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")
+        {
+            try
+            {
+                var problem = JsonNode.Parse(text);
+                code = problem?["code"]?.GetValue<string>();
+                detail = problem?["detail"]?.GetValue<string>();
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+            }
+        }
+
+        throw new RemoteProblemException(code ?? $"http_{status}", detail ?? $"The orchestrator answered {status} {response.ReasonPhrase}.");
+    }
+
+    /// <summary>A typed client of the sandbox's box, through the orchestrator's proxy.</summary>
+    public BoxClient Box(string sandboxId) => new(new Uri(Server, $"v1/sandboxes/{Uri.EscapeDataString(sandboxId)}/box/"), Key);
+
+    /// <summary>The <c>ws://</c> (or <c>wss://</c>) URL of a path under the orchestrator.</summary>
+    public Uri WebSocketUri(string path)
+    {
+        var builder = new UriBuilder(new Uri(Server, path)) { Scheme = Server.Scheme == "https" ? "wss" : "ws" };
+        return builder.Uri;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
