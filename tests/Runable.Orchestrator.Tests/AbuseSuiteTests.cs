@@ -59,6 +59,10 @@ public sealed class AbuseSuiteTests(OrchestratorFixture orchestrator) : IClassFi
                 r => !r.Stdout.Contains("secret") && r.Stdout.Contains("No such file")),
             new("read the host's /proc/1/environ and processes", "own pid namespace only", "cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'",
                 r => r.Stdout.Contains("bwrap") && int.Parse(r.Stdout.Trim().Split('\n')[^1]) < 20),
+            new("read the box's token from any process (cmdline, environ, mem, fd)", "not there; the box's own process is closed",
+                "for p in /proc/[0-9]*; do cat $p/cmdline $p/environ; head -c 1M $p/mem; ls -l $p/fd; done 2>&1 | tr '\\0' '\\n'; " +
+                "b=$(grep -l runable-box /proc/[0-9]*/cmdline | tail -1 | cut -d/ -f3); cat /proc/$b/environ 2>&1",
+                r => r.Stdout.Contains("Permission denied")),
             new("write /usr", "read-only", "touch /usr/pwned 2>&1", r => r.ExitCode != 0 && !File.Exists("/usr/pwned")),
             new("write /etc", "read-only", "touch /etc/pwned 2>&1", r => r.ExitCode != 0),
             new("mount a tmpfs", "refused", "mount -t tmpfs none /mnt 2>&1", r => r.ExitCode != 0),
@@ -145,12 +149,15 @@ public sealed class AbuseSuiteTests(OrchestratorFixture orchestrator) : IClassFi
         var processes = backend.Processes(id).Count;
         var alive = await RecoveredAsync(box);
         var responsive = slowest < TimeSpan.FromSeconds(2);
-        var contained = attack.Contained(result) && (attack.After?.Invoke(id) ?? true) && alive.Stdout == "alive\n" && responsive;
+        // Whatever the attack, the sandbox's box token never shows in what its commands can see.
+        var token = Sandboxes.Find(new Caller("k", "attacker", new HashSet<string>()), id).BoxToken;
+        var tokenHidden = !(result.Stdout + result.Stderr).Contains(token, StringComparison.Ordinal);
+        var contained = attack.Contained(result) && (attack.After?.Invoke(id) ?? true) && alive.Stdout == "alive\n" && responsive && tokenHidden;
         var observed = $"exit {result.ExitCode}, {processes} processes: {Shorten(result.Stdout + result.Stderr)}";
         table.Append($"| {attack.Name} | {attack.Expected} | {observed.Replace("|", "\\|", StringComparison.Ordinal)} | within {slowest.TotalMilliseconds:F0} ms | {(contained ? "yes" : "NO")} |\n");
         if (!contained)
         {
-            failures.Add($"{attack.Name}: {observed}; slowest orchestrator answer {slowest.TotalMilliseconds:F0} ms");
+            failures.Add($"{attack.Name}: {observed}; slowest orchestrator answer {slowest.TotalMilliseconds:F0} ms; token hidden: {tokenHidden}");
         }
     }
 

@@ -33,7 +33,7 @@ public static class BubblewrapArguments
         ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types", "/etc/bash.bashrc", "/etc/inputrc"];
 
     /// <summary>Builds the arguments for a sandbox whose host directories are given.</summary>
-    public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, string boxToken, SandboxLimits limits,
+    public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, SandboxLimits limits,
         IReadOnlyList<string> workCgroupProcs, string? egressDirectory = null)
     {
         var args = new List<string>
@@ -95,7 +95,6 @@ public static class BubblewrapArguments
             "--setenv", "USER", "runable",
             "--setenv", "LANG", "C.UTF-8",
             "--setenv", "TMPDIR", "/tmp",
-            "--setenv", "RUNABLE_BOX_TOKEN", boxToken,
             "--setenv", "DOTNET_CLI_TELEMETRY_OPTOUT", "1",
             "--setenv", "DOTNET_gcServer", "0",
             "--setenv", "DOTNET_GCgen0size", "0x400000",
@@ -132,7 +131,8 @@ public static class BubblewrapArguments
             "--chdir", "/workspace",
             "--seccomp", SeccompFd.ToString(CultureInfo.InvariantCulture),
             "--",
-            "/opt/runable/runable-box", "--unix-socket", "/run/box/box.sock", "--workspace", "/workspace",
+            // The token comes on standard input: a command line or an environment is readable from /proc.
+            "/opt/runable/runable-box", "--unix-socket", "/run/box/box.sock", "--workspace", "/workspace", "--token-stdin",
             "--Box:StateDirectory=/run/runable",
             "--Box:WorkCgroupDirectory=/run/runable-cgroup",
         ]);

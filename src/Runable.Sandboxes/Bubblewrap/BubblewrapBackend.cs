@@ -115,7 +115,7 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add($"for f in $RUNABLE_CGROUP_PROCS; do echo $$ > \"$f\" || exit 111; done; exec \"$RUNABLE_BWRAP\" \"$@\" {BubblewrapArguments.SeccompFd}<\"$RUNABLE_SECCOMP\"");
         info.ArgumentList.Add("sh");
-        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, token, spec.Limits, cgroup.WorkProcsFiles, egressDirectory))
+        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, spec.Limits, cgroup.WorkProcsFiles, egressDirectory))
         {
             info.ArgumentList.Add(argument);
         }
@@ -127,6 +127,10 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         info.Environment["RUNABLE_SECCOMP"] = filter;
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start bwrap.");
+
+        // The box reads its token from standard input, which is then at its end: no copy stays readable to the
+        // sandbox's commands (a command line or an environment would, through /proc).
+        process.StandardInput.Write(token + "\n");
         process.StandardInput.Close();
         var log = new SandboxLog();
         _ = PumpAsync(process.StandardOutput, log);
