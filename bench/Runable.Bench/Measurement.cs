@@ -3,19 +3,7 @@ namespace Runable.Bench;
 /// <summary>Samples of one measured operation, in milliseconds, with their percentiles.</summary>
 public sealed record Measurement(string Name, IReadOnlyList<double> SamplesMs)
 {
-    public double Percentile(double p)
-    {
-        var sorted = SamplesMs.Order().ToArray();
-        if (sorted.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        var rank = p / 100 * (sorted.Length - 1);
-        var low = (int)Math.Floor(rank);
-        var high = (int)Math.Ceiling(rank);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
-    }
+    public double Percentile(double p) => Percentiles.Of(SamplesMs, p);
 
     public double P50 => Percentile(50);
 

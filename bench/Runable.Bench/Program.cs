@@ -8,8 +8,11 @@ using Runable.Box.Client;
 using Runable.Box.Server.Hosting;
 
 // Box benchmarks: each figure is a ratio against a baseline measured in this same run, on this machine.
-var calls = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var n) ? n : 1000;
-var resultsDirectory = Path.Combine(FindRepositoryRoot(), "bench", "results");
+var options = BenchOptions.Parse(args);
+const int SrtRuns = 100; // runs of srt, and at least as many of the bwrap baseline next to it
+var calls = options.Calls;
+var repositoryRoot = FindRepositoryRoot();
+var resultsDirectory = Path.Combine(repositoryRoot, "bench", "results");
 Directory.CreateDirectory(resultsDirectory);
 
 var workspace = Directory.CreateTempSubdirectory("runable-bench-").FullName;
@@ -36,7 +39,7 @@ var exec = await Measurement.RunAsync("POST /shell/exec true", calls, calls / 10
         throw new InvalidOperationException("exec failed");
     }
 });
-comparisons.Add(new Comparison("shell exec round trip", exec, baselineSpawn, "p50 <= 2x (through the orchestrator, later)"));
+comparisons.Add(new Comparison("shell exec round trip", exec, baselineSpawn, "reported (the target is through the orchestrator)"));
 
 Console.Error.WriteLine("- 4 KiB file write and read vs the same through the file system directly");
 var payload = new byte[4096];
@@ -62,23 +65,23 @@ comparisons.Add(new Comparison("4 KiB file write + read", fileRoundTrip, baselin
 await app.StopAsync();
 Directory.Delete(workspace, recursive: true);
 
+DensityResult? density = null;
 var runableDirectory = Runable.Sandboxes.BoxProgram.Locate();
 Console.Error.WriteLine($"  (the box inside sandboxes: {runableDirectory})");
 if (File.Exists("/usr/bin/bwrap"))
 {
+    Console.Error.WriteLine("- POST /v1/sandboxes/{id}/box/shell/exec {\"command\":\"true\"} through a real orchestrator vs spawning bash -c true");
+    var roundTrips = await OrchestratorRoundTrip.RunAsync(runableDirectory, calls);
+    comparisons.Insert(1, new Comparison("shell exec round trip through the orchestrator", roundTrips.ThroughOrchestrator, baselineSpawn, "p50 <= 2x"));
+    comparisons.Insert(2, new Comparison("shell exec round trip, straight to the sandbox's box socket", roundTrips.Direct, baselineSpawn, "reported"));
+
     var starts = Math.Max(10, calls / 20);
     Console.Error.WriteLine($"- sandbox create until its box answers a first exec (cold, {starts} times) vs bwrap running /bin/true");
     var state = Directory.CreateTempSubdirectory("runable-bench-sandboxes-").FullName;
     await using var backend = new Runable.Sandboxes.Bubblewrap.BubblewrapBackend(
         new Runable.Sandboxes.Bubblewrap.BubblewrapOptions { StateDirectory = state, RunableDirectory = runableDirectory },
         Microsoft.Extensions.Logging.Abstractions.NullLogger<Runable.Sandboxes.Bubblewrap.BubblewrapBackend>.Instance);
-    var baselineBwrap = await Measurement.RunAsync("bwrap (new namespaces) /bin/true", starts, 2, async () =>
-    {
-        using var process = Process.Start(new ProcessStartInfo("bwrap", ["--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "/bin/true"])
-            { UseShellExecute = false })!;
-        await process.WaitForExitAsync();
-    });
+    var baselineBwrap = await BwrapBaseline.MeasureTrueAsync(Math.Max(starts, SrtRuns));
     var sandboxStart = await Measurement.RunAsync("create sandbox + first exec", starts, 1, async () =>
     {
         var sandbox = await backend.CreateAsync(new Runable.Sandboxes.SandboxSpec());
@@ -116,6 +119,19 @@ if (File.Exists("/usr/bin/bwrap"))
 
         comparisons.Add(new Comparison("sandbox claim (warm pool) to first exec", new Measurement("claim from pool + first exec", warmSamples), baselineBwrap, "warm <= 10 ms"));
     }
+
+    Console.Error.WriteLine($"- srt (Anthropic's sandbox runtime) wrapping true ({SrtRuns} times) vs bwrap running /bin/true");
+    if (await SrtBaseline.MeasureAsync(repositoryRoot, SrtRuns) is { } srt)
+    {
+        comparisons.Add(new Comparison("srt wrapping true (reference)", srt, baselineBwrap, "reported"));
+    }
+
+    if (options.Density > 0)
+    {
+        Console.Error.WriteLine($"- {options.Density} idle sandboxes up together: memory per sandbox vs bwrap running sleep infinity");
+        density = await Density.RunAsync(backend, options.Density);
+    }
+
     Directory.Delete(state, recursive: true);
 }
 
@@ -131,11 +147,18 @@ foreach (var c in comparisons)
         $"| {c.What} | {c.Subject.P50:0.000} / {c.Subject.P99:0.000} | {c.Baseline.Name} | {c.Baseline.P50:0.000} / {c.Baseline.P99:0.000} | {c.RatioP50:0.00}x / {c.RatioP99:0.00}x | {c.Target} |"));
 }
 
+if (density is not null)
+{
+    table.AppendLine();
+    table.Append(density.ToMarkdown());
+}
+
 var markdown = table.ToString();
 Console.WriteLine(markdown);
 await File.WriteAllTextAsync(Path.Combine(resultsDirectory, "box.md"), markdown);
-await File.WriteAllTextAsync(Path.Combine(resultsDirectory, $"box-{stamp}.json"), JsonSerializer.Serialize(
-    comparisons.Select(c => new
+await File.WriteAllTextAsync(Path.Combine(resultsDirectory, $"box-{stamp}.json"), JsonSerializer.Serialize(new
+{
+    comparisons = comparisons.Select(c => new
     {
         what = c.What,
         subject = new { name = c.Subject.Name, p50_ms = c.Subject.P50, p99_ms = c.Subject.P99, samples_ms = c.Subject.SamplesMs },
@@ -143,7 +166,8 @@ await File.WriteAllTextAsync(Path.Combine(resultsDirectory, $"box-{stamp}.json")
         ratio_p50 = c.RatioP50,
         ratio_p99 = c.RatioP99,
     }),
-    new JsonSerializerOptions { WriteIndented = true }));
+    density,
+}, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"Wrote {Path.Combine(resultsDirectory, "box.md")}");
 
 static BoxClient Connect(Runable.Sandboxes.Sandbox sandbox) => BoxClient.ForUnixSocket(sandbox.BoxSocket, sandbox.BoxToken);
