@@ -29,5 +29,9 @@ public static class BoxErrorCodes
     public const string SessionNotFound = "session_not_found";
     public const string SessionBusy = "session_busy";
     public const string TooManyProcesses = "too_many_processes";
+    public const string ContextNotFound = "context_not_found";
+    public const string KernelDead = "kernel_dead";
+    public const string KernelUnavailable = "kernel_unavailable";
+    public const string TooManyContexts = "too_many_contexts";
     public const string Internal = "internal_error";
 }

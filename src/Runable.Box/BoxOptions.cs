@@ -60,6 +60,20 @@ public sealed class BoxOptions
     [Range(1, 65535)]
     public int EgressPort { get; set; } = 3128;
 
+    /// <summary>The Python that runs Python kernels; it needs ipykernel (Debian's <c>python3-ipykernel</c>).</summary>
+    public string Python { get; set; } = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    /// <summary>The tslab program that runs TypeScript kernels (npm's <c>tslab</c>).</summary>
+    public string Tslab { get; set; } = "tslab";
+
+    /// <summary>Code contexts (kernels) open at once.</summary>
+    [Range(1, 1000)]
+    public int MaxCodeContexts { get; set; } = 32;
+
+    /// <summary>How long a kernel may take to start and answer.</summary>
+    [Range(1, 600)]
+    public double KernelStartTimeoutSeconds { get; set; } = 60;
+
     /// <summary>The shell used for commands.</summary>
     public string Shell { get; set; } = "/bin/bash";
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Runable.Box.Code;
 using Runable.Box.Files;
 using Runable.Box.Network;
 using Runable.Box.Processes;
@@ -28,6 +29,7 @@ public static class BoxServiceCollectionExtensions
         services.TryAddSingleton<ShellService>();
         services.TryAddSingleton<TerminalService>();
         services.TryAddSingleton<FileService>();
+        services.TryAddSingleton<CodeService>();
         services.AddHostedService<EgressBridge>();
         return services;
     }

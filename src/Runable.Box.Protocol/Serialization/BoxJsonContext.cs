@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Runable.Box.Protocol.Code;
 using Runable.Box.Protocol.Files;
 using Runable.Box.Protocol.Health;
 using Runable.Box.Protocol.Processes;
@@ -40,6 +41,11 @@ namespace Runable.Box.Protocol.Serialization;
 [JsonSerializable(typeof(FsReadResult))]
 [JsonSerializable(typeof(StatusResult))]
 [JsonSerializable(typeof(ArchiveExtractResult))]
+[JsonSerializable(typeof(CodeExecRequest))]
+[JsonSerializable(typeof(CodeExecResult))]
+[JsonSerializable(typeof(CodeContextRequest))]
+[JsonSerializable(typeof(CodeContextInfo))]
+[JsonSerializable(typeof(List<CodeContextInfo>))]
 [JsonSerializable(typeof(HealthResult))]
 [JsonSerializable(typeof(BoxProblem))]
 [JsonSerializable(typeof(string))]

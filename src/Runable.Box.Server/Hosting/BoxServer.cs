@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Runable.Box.Protocol.Serialization;
 using Runable.Box.Server.Auth;
+using Runable.Box.Server.Code;
 using Runable.Box.Server.Errors;
 using Runable.Box.Server.Files;
 using Runable.Box.Server.Health;
@@ -85,6 +86,7 @@ public static class BoxServer
         app.MapShellEndpoints().WithMetadata(json);
         app.MapProcessEndpoints().WithMetadata(json);
         app.MapTerminalEndpoints();
+        app.MapCodeEndpoints().WithMetadata(json);
         app.MapFileEndpoints(json);
         app.MapSeedFileEndpoints().WithMetadata(json);
         app.MapMcp("/mcp");
