@@ -17,6 +17,23 @@ public sealed class BubblewrapBackendTests(SandboxFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Sandbox_OutlivesTheThreadThatCreatedIt()
+    {
+        // bwrap's --die-with-parent follows the thread that started it, not the process: a sandbox started from a
+        // thread-pool thread would die when the pool retires that thread.
+        Sandbox? sandbox = null;
+        var thread = new Thread(() => sandbox = fixture.Backend.CreateAsync(new SandboxSpec(), Ct).GetAwaiter().GetResult());
+        thread.Start();
+        thread.Join();
+        await Task.Delay(500, Ct);
+
+        Assert.True(fixture.Backend.IsRunning(sandbox!.Id), "the sandbox died with the thread that created it");
+        using var box = SandboxFixture.Connect(sandbox);
+        Assert.Equal("alive\n", (await box.ExecAsync("echo alive", cancellationToken: Ct)).Stdout);
+        await fixture.Backend.DestroyAsync(sandbox.Id, Ct);
+    }
+
+    [Fact]
     public async Task Destroy_KillsEveryProcessIncludingDaemonsAndRemovesItsDirectory()
     {
         var sandbox = await fixture.Backend.CreateAsync(new SandboxSpec(), Ct);

@@ -126,7 +126,7 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         info.Environment["RUNABLE_BWRAP"] = _options.Bwrap;
         info.Environment["RUNABLE_SECCOMP"] = filter;
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start bwrap.");
+        var process = SpawnThread.Start(info);
 
         // The box reads its token from standard input, which is then at its end: no copy stays readable to the
         // sandbox's commands (a command line or an environment would, through /proc).
