@@ -12,7 +12,8 @@ public static class BoxMcpExtensions
             })
             .WithHttpTransport(o => o.Stateless = true)
             .WithTools<ShellTools>()
-            .WithTools<FileTools>();
+            .WithTools<FileTools>()
+            .WithTools<CodeTools>();
         return services;
     }
 }

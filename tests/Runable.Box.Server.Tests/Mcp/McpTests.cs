@@ -32,6 +32,25 @@ public sealed class McpTests(BoxServerFixture box) : IClassFixture<BoxServerFixt
     }
 
     [Fact]
+    public async Task Mcp_CodeExec_KeepsStateAndReturnsFiguresAsImages()
+    {
+        await using var client = await ConnectAsync(BoxServerFixture.ApiKey);
+        await client.CallToolAsync("code_exec", new Dictionary<string, object?> { ["code"] = "import matplotlib.pyplot as plt\nxs = [1, 4, 9]" }, cancellationToken: Ct);
+
+        var result = await client.CallToolAsync("code_exec", new Dictionary<string, object?> { ["code"] = "plt.plot(xs)\nplt.show()\nprint(sum(xs))" }, cancellationToken: Ct);
+        Assert.NotEqual(true, result.IsError);
+        var json = JsonDocument.Parse(Assert.IsType<TextContentBlock>(result.Content[0]).Text).RootElement;
+        Assert.Equal("14\n", json.GetProperty("stdout").GetString());
+        var image = Assert.IsType<ImageContentBlock>(Assert.Single(result.Content, c => c is ImageContentBlock));
+        Assert.Equal("image/png", image.MimeType);
+        Assert.Equal((byte)0x89, image.DecodedData.Span[0]);
+
+        var failed = await client.CallToolAsync("code_exec", new Dictionary<string, object?> { ["code"] = "undefined_name" }, cancellationToken: Ct);
+        Assert.True(failed.IsError);
+        Assert.Contains("NameError", Assert.IsType<TextContentBlock>(failed.Content[0]).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mcp_ToolFailure_IsReportedAsToolErrorWithTheCode()
     {
         await using var client = await ConnectAsync(BoxServerFixture.ApiKey);
