@@ -126,6 +126,24 @@ runable_publish_box() {
     fi
 }
 
+# The TypeScript kernel: npm's tslab with Node's type definitions, installed globally (under /usr, which
+# sandboxes see read-only). Pinned; quiet and skipped when already there.
+RUNABLE_NPM_TSLAB=(tslab@1.0.22 @types/node@20.19.43)
+runable_install_node_tools() {
+    if [[ "${RUNABLE_SETUP_MINIMAL:-0}" == 1 ]] || ! command -v npm >/dev/null 2>&1; then
+        return 0
+    fi
+    local root
+    root="$(npm root -g 2>/dev/null)" || return 0
+    if grep -q '"version": "1.0.22"' "$root/tslab/package.json" 2>/dev/null \
+        && grep -q '"version": "20.19.43"' "$root/@types/node/package.json" 2>/dev/null; then
+        return 0
+    fi
+    runable_log "installing the TypeScript kernel (npm: ${RUNABLE_NPM_TSLAB[*]})"
+    npm install -g --no-audit --no-fund --loglevel=error "${RUNABLE_NPM_TSLAB[@]}" >/dev/null \
+        || runable_log "npm install of tslab failed; TypeScript code contexts will be unavailable"
+}
+
 runable_setup() {
     local build=1
     local arg
@@ -136,6 +154,7 @@ runable_setup() {
         esac
     done
     runable_install_packages
+    runable_install_node_tools
     if [[ $build == 1 ]]; then
         runable_build
         runable_publish_box

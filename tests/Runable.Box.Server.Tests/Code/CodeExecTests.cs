@@ -35,6 +35,22 @@ public sealed class CodeExecTests(BoxServerFixture box) : IClassFixture<BoxServe
     }
 
     [Fact]
+    public async Task TypeScript_KeepsStateBetweenCalls()
+    {
+        var first = await box.Client.ExecCodeAsync("let x: number = 1;\nconsole.log('typed', typeof x);", language: "typescript", cancellationToken: Ct);
+        Assert.True(first.Status == "ok", first.Stderr);
+        Assert.Equal("default-typescript", first.ContextId);
+        Assert.Equal("typed number\n", first.Stdout);
+
+        var second = await box.Client.ExecCodeAsync("x + 1", language: "typescript", cancellationToken: Ct);
+        Assert.Equal("2\n", second.Stdout); // tslab prints the last expression's value, as node's REPL does
+
+        var error = await box.Client.ExecCodeAsync("const s: string = 42;", language: "typescript", cancellationToken: Ct);
+        Assert.Equal("error", error.Status);
+        Assert.Contains("not assignable to type 'string'", error.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Python_RunsInTheWorkspace_AndReturnsAMatplotlibFigureAsPng()
     {
         var cwd = await box.Client.ExecCodeAsync("import os; os.getcwd()", cancellationToken: Ct);
