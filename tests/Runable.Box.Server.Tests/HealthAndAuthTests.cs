@@ -14,6 +14,7 @@ public sealed class HealthAndAuthTests(BoxServerFixture box) : IClassFixture<Box
         Assert.Equal("ok", health.GetProperty("status").GetString());
         Assert.False(string.IsNullOrEmpty(health.GetProperty("version").GetString()));
         Assert.True(health.GetProperty("features").GetProperty("shell").GetBoolean());
+        Assert.True(health.GetProperty("features").GetProperty("python").GetBoolean(), "this machine has Debian's python3 with ipykernel");
     }
 
     [Theory]

@@ -14,6 +14,14 @@ public sealed class CodeService(BoxState state) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, CodeContext> _contexts = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+    private readonly Lazy<bool> _python = new(() => OnPath(state.Options.Python));
+    private readonly Lazy<bool> _typescript = new(() => OnPath(state.Options.Tslab));
+
+    /// <summary>True when Python kernels can start here (the configured Python exists).</summary>
+    public bool PythonAvailable => _python.Value;
+
+    /// <summary>True when TypeScript kernels can start here (tslab is installed).</summary>
+    public bool TypeScriptAvailable => _typescript.Value;
 
     /// <summary>Runs <paramref name="request"/>'s code and returns what it produced.</summary>
     public Task<CodeExecResult> ExecuteAsync(CodeExecRequest request, CancellationToken cancellationToken = default)
@@ -110,6 +118,10 @@ public sealed class CodeService(BoxState state) : IAsyncDisposable
         : id.StartsWith("default-", StringComparison.Ordinal) && KernelLanguage.Find(id["default-".Length..]) is { } language
             ? Default(language)
             : throw NotFound(id);
+
+    private static bool OnPath(string program) => program.Contains('/', StringComparison.Ordinal)
+        ? File.Exists(program)
+        : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Any(dir => dir.Length > 0 && File.Exists(Path.Combine(dir, program)));
 
     private static KernelLanguage Language(string? name) => KernelLanguage.Find(name)
         ?? throw Invalid($"Unknown language '{name}': use one of {string.Join(", ", KernelLanguage.All.Select(l => l.Name))}.");

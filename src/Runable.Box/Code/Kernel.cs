@@ -58,9 +58,16 @@ internal sealed class Kernel : IAsyncDisposable
                 FileName = fileName,
                 Arguments = arguments,
                 WorkingDirectory = cwd,
+                // Figures inline; the kernels' own settings and history in the box's state, not in the workspace
+                // (where a sandbox's HOME is) and not in the diff a job hands back.
                 Environment = state.CommandEnvironment(new Dictionary<string, string>
                 {
                     ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline",
+                    ["MPLCONFIGDIR"] = state.StatePath("kernel-home", "matplotlib"),
+                    ["IPYTHONDIR"] = state.StatePath("kernel-home", "ipython"),
+                    ["JUPYTER_CONFIG_DIR"] = state.StatePath("kernel-home", "jupyter"),
+                    ["JUPYTER_DATA_DIR"] = state.StatePath("kernel-home", "jupyter-data"),
+                    ["JUPYTER_RUNTIME_DIR"] = state.StatePath("kernel-home", "jupyter-runtime"),
                     ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1",
                 }),
                 Cgroups = state.WorkCgroupProcs,

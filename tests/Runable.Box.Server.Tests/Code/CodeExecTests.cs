@@ -61,6 +61,9 @@ public sealed class CodeExecTests(BoxServerFixture box) : IClassFixture<BoxServe
         Assert.Equal("ok", plot.Status);
         var png = Convert.FromBase64String((string)plot.Outputs.Single(o => o.Type == "display").Data!["image/png"]!);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+
+        // The kernel keeps its settings and history out of the workspace.
+        Assert.Empty(Directory.GetFileSystemEntries(box.Workspace, ".*"));
     }
 
     [Fact]
