@@ -68,6 +68,7 @@ internal sealed class Kernel : IAsyncDisposable
                     ["JUPYTER_CONFIG_DIR"] = state.StatePath("kernel-home", "jupyter"),
                     ["JUPYTER_DATA_DIR"] = state.StatePath("kernel-home", "jupyter-data"),
                     ["JUPYTER_RUNTIME_DIR"] = state.StatePath("kernel-home", "jupyter-runtime"),
+                    ["XDG_CACHE_HOME"] = state.StatePath("kernel-home", "cache"),
                     ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1",
                 }),
                 Cgroups = state.WorkCgroupProcs,

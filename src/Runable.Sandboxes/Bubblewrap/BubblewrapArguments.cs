@@ -30,7 +30,8 @@ public static class BubblewrapArguments
 
     /// <summary>Files of /etc the tools need; nothing else of the host's /etc is visible.</summary>
     public static readonly IReadOnlyList<string> EtcFiles =
-        ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types", "/etc/bash.bashrc", "/etc/inputrc"];
+        ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types", "/etc/bash.bashrc", "/etc/inputrc",
+        "/etc/matplotlibrc", "/etc/fonts", "/etc/python3", "/etc/jupyter"];
 
     /// <summary>Builds the arguments for a sandbox whose host directories are given.</summary>
     public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, SandboxLimits limits,

@@ -1,0 +1,43 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Runable.Box.Client;
+
+namespace Runable.Orchestrator.Tests;
+
+/// <summary>Stateful code through the orchestrator, in kernels inside a bubblewrap sandbox.</summary>
+public sealed class CodeInSandboxTests(OrchestratorFixture orchestrator) : IClassFixture<OrchestratorFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task PythonAndTypeScript_KeepStateInsideASandbox()
+    {
+        using var client = orchestrator.Client(orchestrator.AdminKey);
+        using var response = await client.PostAsJsonAsync("v1/sandboxes", new { }, Ct);
+        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!;
+        using var box = new BoxClient(new Uri(orchestrator.BaseAddress, $"v1/sandboxes/{id}/box/"), orchestrator.AdminKey);
+
+        await box.ExecCodeAsync("import os\nx = 1", cancellationToken: Ct);
+        var python = await box.ExecCodeAsync("print(x + 1, os.getcwd(), os.getuid())", cancellationToken: Ct);
+        Assert.True(python.Status == "ok", python.Stderr);
+        Assert.Equal("2 /workspace 1000\n", python.Stdout);
+
+        var plot = await box.ExecCodeAsync("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()", cancellationToken: Ct);
+        Assert.True(plot.Status == "ok", plot.Stderr);
+        Assert.Contains(plot.Outputs, o => o.Type == "display" && o.Data?["image/png"] is not null);
+
+        await box.ExecCodeAsync("let y = 20", language: "typescript", cancellationToken: Ct);
+        var typescript = await box.ExecCodeAsync("y + 1", language: "typescript", cancellationToken: Ct);
+        Assert.True(typescript.Status == "ok", typescript.Stderr);
+        Assert.Equal("21\n", typescript.Stdout);
+
+        var looping = await box.ExecCodeAsync("while True: pass", timeoutSeconds: 1, cancellationToken: Ct);
+        Assert.Equal("timeout", looping.Status);
+        Assert.Equal("1\n", (await box.ExecCodeAsync("print(x)", cancellationToken: Ct)).Stdout);
+
+        // Nothing of the kernels' own settings lands in the workspace (the sandbox's HOME).
+        var listing = await box.ExecAsync("ls -A /workspace", cancellationToken: Ct);
+        Assert.Equal("", listing.Stdout);
+        await client.DeleteAsync($"v1/sandboxes/{id}", Ct);
+    }
+}
