@@ -14,6 +14,13 @@ public sealed partial class BoxClient
         CancellationToken cancellationToken = default) =>
         ExecCodeAsync(new CodeExecRequest { Code = code, Language = language, ContextId = contextId, TimeoutS = timeoutSeconds }, cancellationToken);
 
+    /// <summary><c>GET /code/outputs/{id}</c>: a page of the whole output of a call whose reply was cut.</summary>
+    public Task<Protocol.Processes.ProcessOutput> ReadCodeOutputAsync(string outputId, string stream = "stdout", long offset = 0, int limit = 65536,
+        CancellationToken cancellationToken = default) =>
+        GetJsonAsync(Query($"code/outputs/{Uri.EscapeDataString(outputId)}", ("stream", stream),
+                ("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+            BoxJsonContext.Default.ProcessOutput, cancellationToken);
+
     /// <summary><c>POST /code/contexts</c>.</summary>
     public Task<CodeContextInfo> CreateContextAsync(string language = "python", string? cwd = null, CancellationToken cancellationToken = default) =>
         SendJsonAsync(HttpMethod.Post, "code/contexts", new CodeContextRequest { Language = language, Cwd = cwd }, BoxJsonContext.Default.CodeContextRequest,

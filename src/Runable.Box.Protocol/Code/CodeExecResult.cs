@@ -26,4 +26,8 @@ public sealed record CodeExecResult
 
     /// <summary>True when outputs were cut to the inline limit (head and tail kept).</summary>
     public bool Truncated { get; init; }
+
+    /// <summary>When <see cref="Truncated"/>: the id under which the whole stdout and stderr can be read
+    /// (<c>GET /code/outputs/{output_id}?stream=stdout&amp;offset=0</c>).</summary>
+    public string? OutputId { get; init; }
 }

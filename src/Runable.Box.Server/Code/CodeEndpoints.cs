@@ -45,6 +45,10 @@ public static class CodeEndpoints
                 TypedResults.Ok(await code.RestartAsync(contextId, cancellationToken)))
             .WithSummary("Replace the context's kernel with a fresh one: all its state is lost; a dead kernel comes back this way.");
 
+        group.MapGet("/outputs/{outputId}", (string outputId, string? stream, long? offset, int? limit, CodeService code) =>
+                TypedResults.Ok(code.ReadOutput(outputId, stream, offset ?? 0, limit ?? 65536)))
+            .WithSummary("The whole stdout or stderr of a call whose reply was cut, a page at a time by byte offset.");
+
         return group;
     }
 }

@@ -61,7 +61,7 @@ internal sealed class CodeContext(string id, KernelLanguage language, string cwd
 
             var (stdout, stderr) = Execution.Flatten(outputs);
             var status = timedOut ? "timeout" : died || execution.ReplyStatus != "ok" ? "error" : "ok";
-            return Capped(new CodeExecResult
+            return new CodeExecResult
             {
                 ContextId = Id,
                 Status = status,
@@ -71,7 +71,7 @@ internal sealed class CodeContext(string id, KernelLanguage language, string cwd
                 Stderr = stderr,
                 ExitCode = status == "ok" ? 0 : 1,
                 DurationMs = watch.ElapsedMilliseconds,
-            });
+            };
         }
         finally
         {
@@ -173,25 +173,4 @@ internal sealed class CodeContext(string id, KernelLanguage language, string cwd
         _deathReason ??= code > 128 ? $"the kernel was killed by signal {code - 128}" : $"the kernel exited with code {code}";
         return _deathReason;
     }
-
-    private CodeExecResult Capped(CodeExecResult result)
-    {
-        var limit = state.Options.InlineOutputBytes;
-        if (result.Stdout.Length <= limit && result.Stderr.Length <= limit && result.Outputs.All(o => (o.Text?.Length ?? 0) <= limit))
-        {
-            return result;
-        }
-
-        return result with
-        {
-            Stdout = Cap(result.Stdout, limit),
-            Stderr = Cap(result.Stderr, limit),
-            Outputs = result.Outputs.Select(o => o.Text is { } text && text.Length > limit ? o with { Text = Cap(text, limit) } : o).ToList(),
-            Truncated = true,
-        };
-    }
-
-    private static string Cap(string text, int limit) => text.Length <= limit
-        ? text
-        : string.Concat(text.AsSpan(0, limit / 2), $"\n[... {text.Length - limit} characters omitted ...]\n", text.AsSpan(text.Length - limit / 2));
 }

@@ -158,6 +158,34 @@ public sealed class CodeExecTests(BoxServerFixture box) : IClassFixture<BoxServe
     }
 
     [Fact]
+    public async Task HugeOutput_IsCutInline_AndAllOfItIsReadable()
+    {
+        var result = await box.Client.ExecCodeAsync("for i in range(40000): print(f'line {i:05d} é')", cancellationToken: Ct);
+        Assert.True(result.Truncated);
+        Assert.True(result.Stdout.Length < 70 * 1024, $"{result.Stdout.Length} characters inline");
+        Assert.StartsWith("line 00000 é\n", result.Stdout, StringComparison.Ordinal);
+        Assert.EndsWith("line 39999 é\n", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"/code/outputs/{result.OutputId}", result.Stdout, StringComparison.Ordinal);
+
+        var whole = new System.Text.StringBuilder();
+        long offset = 0;
+        while (true)
+        {
+            var page = await box.Client.ReadCodeOutputAsync(result.OutputId!, offset: offset, limit: 100_001, cancellationToken: Ct);
+            whole.Append(page.Data);
+            offset = page.NextOffset;
+            if (page.Eof)
+            {
+                break;
+            }
+        }
+
+        var lines = whole.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(40000, lines.Length);
+        Assert.All(lines.Select((line, i) => (line, i)), p => Assert.Equal($"line {p.i:D5} é", p.line));
+    }
+
+    [Fact]
     public async Task BadRequests_AreClear4xx()
     {
         var language = await Assert.ThrowsAsync<BoxException>(() => box.Client.ExecCodeAsync("1", language: "cobol", cancellationToken: Ct));
