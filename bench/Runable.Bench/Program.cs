@@ -62,6 +62,22 @@ var fileRoundTrip = await Measurement.RunAsync("PUT /files + GET /files (4 KiB)"
 });
 comparisons.Add(new Comparison("4 KiB file write + read", fileRoundTrip, baselineFile, "reported"));
 
+Console.Error.WriteLine("- POST /code/exec {\"code\":\"1+1\"} on a warm context vs a raw execute_request (jupyter_client) and vs python3 -c per call");
+var codeExec = await Measurement.RunAsync("POST /code/exec 1+1 (warm context)", calls, calls / 10, async () =>
+{
+    var result = await client.ExecCodeAsync("1+1");
+    if (result.Status != "ok")
+    {
+        throw new InvalidOperationException("code exec failed: " + result.Stderr);
+    }
+});
+if (await CodeBaselines.RawKernelAsync(calls) is { } rawKernel)
+{
+    comparisons.Add(new Comparison("code exec round trip", codeExec, rawKernel, "p50 <= 1.5x"));
+}
+
+comparisons.Add(new Comparison("code exec round trip vs a fresh python3 per call", codeExec, await CodeBaselines.PythonPerCallAsync(Math.Max(20, calls / 5)), "reported"));
+
 await app.StopAsync();
 Directory.Delete(workspace, recursive: true);
 
