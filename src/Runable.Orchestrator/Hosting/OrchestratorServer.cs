@@ -44,6 +44,7 @@ public static class OrchestratorServer
         {
             StateDirectory = Path.Combine(settings.DataDirectory, "sandboxes"),
             RunableDirectory = settings.RunableDirectory,
+            PublicBoxPath = "/v1/sandboxes/{id}/box/",
         }, sp.GetRequiredService<ILogger<BubblewrapBackend>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EgressProxy>()));
         builder.Services.AddSingleton<ISandboxBackend>(sp => sp.GetRequiredService<BubblewrapBackend>());
         builder.Services.AddSingleton(sp => new SandboxPool(sp.GetRequiredService<ISandboxBackend>(), settings.PoolSize, sp.GetRequiredService<ILogger<SandboxPool>>()));

@@ -35,7 +35,7 @@ public static class BubblewrapArguments
 
     /// <summary>Builds the arguments for a sandbox whose host directories are given.</summary>
     public static List<string> Build(string sandboxDirectory, string workspace, string runableDirectory, SandboxLimits limits,
-        IReadOnlyList<string> workCgroupProcs, string? egressDirectory = null)
+        IReadOnlyList<string> workCgroupProcs, string? egressDirectory = null, string? publicBoxPath = null)
     {
         var args = new List<string>
         {
@@ -137,6 +137,13 @@ public static class BubblewrapArguments
             "--Box:StateDirectory=/run/runable",
             "--Box:WorkCgroupDirectory=/run/runable-cgroup",
         ]);
+        // Where callers reach this box from outside (the orchestrator's proxy path), so pages the box serves
+        // from other servers (Jupyter) link to the right place.
+        if (publicBoxPath is not null)
+        {
+            boxArguments.Add($"--Box:JupyterBaseUrl={publicBoxPath.TrimEnd('/')}/jupyter/");
+        }
+
         args.AddRange(boxArguments);
         return args;
     }

@@ -115,7 +115,8 @@ public sealed partial class BubblewrapBackend : ISandboxBackend, IAsyncDisposabl
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add($"for f in $RUNABLE_CGROUP_PROCS; do echo $$ > \"$f\" || exit 111; done; exec \"$RUNABLE_BWRAP\" \"$@\" {BubblewrapArguments.SeccompFd}<\"$RUNABLE_SECCOMP\"");
         info.ArgumentList.Add("sh");
-        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, spec.Limits, cgroup.WorkProcsFiles, egressDirectory))
+        foreach (var argument in BubblewrapArguments.Build(directory, workspace, _options.RunableDirectory, spec.Limits, cgroup.WorkProcsFiles, egressDirectory,
+            _options.PublicBoxPath?.Replace("{id}", id, StringComparison.Ordinal)))
         {
             info.ArgumentList.Add(argument);
         }

@@ -9,6 +9,12 @@ public sealed record BubblewrapOptions
     /// <summary>The directory holding the <c>runable-box</c> program that runs as the box server inside.</summary>
     public required string RunableDirectory { get; init; }
 
+    /// <summary>
+    /// The URL path callers reach a sandbox's box under, with <c>{id}</c> for the sandbox's id (the orchestrator's
+    /// <c>/v1/sandboxes/{id}/box/</c>); null when the box is reached at its root.
+    /// </summary>
+    public string? PublicBoxPath { get; init; }
+
     /// <summary>The bwrap program.</summary>
     public string Bwrap { get; init; } = "bwrap";
 
