@@ -40,4 +40,24 @@ public sealed class CodeInSandboxTests(OrchestratorFixture orchestrator) : IClas
         Assert.Equal("", listing.Stdout);
         await client.DeleteAsync($"v1/sandboxes/{id}", Ct);
     }
+
+    [Fact]
+    public async Task KilledKernel_Restart_AndTenParallelContexts_InsideASandbox()
+    {
+        using var client = orchestrator.Client(orchestrator.AdminKey);
+        using var response = await client.PostAsJsonAsync("v1/sandboxes", new { limits = new { memory_mb = 2048 } }, Ct);
+        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!;
+        using var box = new BoxClient(new Uri(orchestrator.BaseAddress, $"v1/sandboxes/{id}/box/"), orchestrator.AdminKey);
+
+        await box.ExecCodeAsync("state = 'kept'", cancellationToken: Ct);
+        var dying = await box.ExecCodeAsync("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", cancellationToken: Ct);
+        Assert.Equal("KernelDied", dying.Outputs.Last().Ename);
+        await box.RestartContextAsync("default-python", Ct);
+        Assert.Equal("NameError", (await box.ExecCodeAsync("state", cancellationToken: Ct)).Outputs.Single().Ename);
+
+        var contexts = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => box.CreateContextAsync(cancellationToken: Ct)));
+        var results = await Task.WhenAll(contexts.Select((context, i) => box.ExecCodeAsync($"import time; time.sleep(0.5); {i} * 2", contextId: context.ContextId, cancellationToken: Ct)));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"{i * 2}"), results.Select(r => (string?)r.Outputs.Single().Data?["text/plain"]));
+        await client.DeleteAsync($"v1/sandboxes/{id}", Ct);
+    }
 }
