@@ -13,7 +13,7 @@ public static partial class SeccompFilter
     public static readonly IReadOnlyList<string> Refused =
     [
         "mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-        "ptrace", "process_vm_readv", "process_vm_writev",
+        "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
         "kexec_load", "kexec_file_load", "reboot", "init_module", "finit_module", "delete_module",
         "bpf", "perf_event_open", "userfaultfd",
         "keyctl", "add_key", "request_key",
@@ -57,8 +57,13 @@ public static partial class SeccompFilter
 
     private static uint Errno(int errno) => 0x00050000u | (uint)(errno & 0xffff);
 
+    // The program is the same for every sandbox: built once, then copied.
+    private static readonly Lazy<byte[]> s_program = new(Build);
+
     /// <summary>Writes the filter's BPF program to <paramref name="path"/>.</summary>
-    public static unsafe void Write(string path)
+    public static void Write(string path) => File.WriteAllBytes(path, s_program.Value);
+
+    private static unsafe byte[] Build()
     {
         var context = Init(ActAllow);
         if (context == 0)
@@ -90,8 +95,20 @@ public static partial class SeccompFilter
                 Check(RuleAdd(context, Errno(EPERM), ResolveName("ioctl"), 1, &ioctl), "ioctl");
             }
 
-            using var file = File.Create(path);
-            Check(ExportBpf(context, (int)file.SafeFileHandle.DangerousGetHandle()), "export");
+            var path = Path.GetTempFileName();
+            try
+            {
+                using (var file = File.Create(path))
+                {
+                    Check(ExportBpf(context, (int)file.SafeFileHandle.DangerousGetHandle()), "export");
+                }
+
+                return File.ReadAllBytes(path);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
         }
         finally
         {
