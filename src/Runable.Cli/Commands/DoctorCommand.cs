@@ -39,18 +39,7 @@ public static class DoctorCommand
     public static void Render(DoctorReport report, TextWriter writer)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var output = new AnsiConsoleOutput(writer);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = output,
-            Ansi = output.IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = output.IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        });
-        if (!output.IsTerminal)
-        {
-            // Piped into a file or a pager: plain text, and fix commands not wrapped at 80 columns.
-            console.Profile.Width = 200;
-        }
+        var console = CliConsole.Create(writer);
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("what", "status", "version", "needed for", "fix");
         foreach (var check in report.Checks)

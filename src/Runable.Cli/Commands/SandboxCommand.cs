@@ -109,7 +109,7 @@ public static class SandboxCommand
                     Markup.Escape(sandbox?["backend"]?.GetValue<string>() ?? ""), created);
             }
 
-            Console(output).Write(table);
+            CliConsole.Create(output).Write(table);
             return 0;
         }, cancellationToken));
         return command;
@@ -183,23 +183,5 @@ public static class SandboxCommand
         {
             json[name] = value;
         }
-    }
-
-    private static IAnsiConsole Console(TextWriter writer)
-    {
-        var output = new AnsiConsoleOutput(writer);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = output,
-            Ansi = output.IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = output.IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        });
-        if (!output.IsTerminal)
-        {
-            // Piped: plain text, and ids never wrapped.
-            console.Profile.Width = 200;
-        }
-
-        return console;
     }
 }

@@ -1,0 +1,25 @@
+using Spectre.Console;
+
+namespace Runable.Cli.Commands;
+
+/// <summary>The Spectre console the commands print tables to: colours on a terminal, plain wide text when piped.</summary>
+internal static class CliConsole
+{
+    public static IAnsiConsole Create(TextWriter writer)
+    {
+        var output = new AnsiConsoleOutput(writer);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = output,
+            Ansi = output.IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = output.IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        if (!output.IsTerminal)
+        {
+            // Piped into a file or a pager: plain text, and long cells (fix commands, ids) not wrapped at 80 columns.
+            console.Profile.Width = 200;
+        }
+
+        return console;
+    }
+}
