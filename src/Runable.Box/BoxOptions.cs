@@ -74,6 +74,12 @@ public sealed class BoxOptions
     [Range(1, 600)]
     public double KernelStartTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// The path prefix the Jupyter view (<c>/jupyter/</c>) is served under by its Jupyter server, as a browser sees
+    /// it: <c>/jupyter/</c> for the box alone, <c>/v1/sandboxes/{id}/box/jupyter/</c> behind the orchestrator.
+    /// </summary>
+    public string JupyterBaseUrl { get; set; } = "/jupyter/";
+
     /// <summary>The shell used for commands.</summary>
     public string Shell { get; set; } = "/bin/bash";
 }

@@ -30,6 +30,7 @@ public static class BoxServiceCollectionExtensions
         services.TryAddSingleton<TerminalService>();
         services.TryAddSingleton<FileService>();
         services.TryAddSingleton<CodeService>();
+        services.TryAddSingleton<Code.Jupyter.JupyterServer>();
         services.AddHostedService<EgressBridge>();
         return services;
     }

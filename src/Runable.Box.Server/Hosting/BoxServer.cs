@@ -7,6 +7,7 @@ using Runable.Box.Server.Code;
 using Runable.Box.Server.Errors;
 using Runable.Box.Server.Files;
 using Runable.Box.Server.Health;
+using Runable.Box.Server.Jupyter;
 using Runable.Box.Server.Mcp;
 using Runable.Box.Server.Processes;
 using Runable.Box.Server.Shell;
@@ -87,6 +88,7 @@ public static class BoxServer
         app.MapProcessEndpoints().WithMetadata(json);
         app.MapTerminalEndpoints();
         app.MapCodeEndpoints().WithMetadata(json);
+        app.MapJupyterEndpoints();
         app.MapFileEndpoints(json);
         app.MapSeedFileEndpoints().WithMetadata(json);
         app.MapMcp("/mcp");

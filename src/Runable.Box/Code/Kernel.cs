@@ -90,6 +90,9 @@ internal sealed class Kernel : IAsyncDisposable
         try
         {
             await kernel.WaitUntilReadyAsync(language, TimeSpan.FromSeconds(state.Options.KernelStartTimeoutSeconds), cancellationToken).ConfigureAwait(false);
+
+            // ipykernel rewrites the file with the standard fields once it has bound; put the owner back.
+            connectionFile.Write(path, language.KernelName, contextId, process.Pid);
             return kernel;
         }
         catch
