@@ -18,7 +18,7 @@ RUNABLE_PACKAGES_BOX=(bash util-linux curl git ca-certificates)
 # Sandbox isolation: bubblewrap namespaces and seccomp filters.
 RUNABLE_PACKAGES_ISOLATION=(bubblewrap libseccomp2)
 # The virtual desktop: X server, input, screenshots (xwd), VNC with its browser client, a window manager.
-RUNABLE_PACKAGES_DESKTOP=(xvfb xdotool x11vnc novnc websockify x11-apps xterm openbox)
+RUNABLE_PACKAGES_DESKTOP=(xvfb xdotool x11vnc novnc websockify x11-apps x11-utils xterm openbox)
 # Stateful code: Python with Jupyter kernels and servers.
 RUNABLE_PACKAGES_CODE=(python3 python3-ipykernel python3-matplotlib jupyter-server python3-notebook)
 # Browser automation and the shared store.

@@ -33,5 +33,6 @@ public static class BoxErrorCodes
     public const string KernelDead = "kernel_dead";
     public const string KernelUnavailable = "kernel_unavailable";
     public const string TooManyContexts = "too_many_contexts";
+    public const string DesktopUnavailable = "desktop_unavailable";
     public const string Internal = "internal_error";
 }

@@ -74,6 +74,18 @@ public sealed class BoxOptions
     [Range(1, 600)]
     public double KernelStartTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>The virtual desktop's width in pixels (its X server starts on first desktop use).</summary>
+    [Range(64, 8192)]
+    public int DesktopWidth { get; set; } = 1280;
+
+    /// <summary>The virtual desktop's height in pixels.</summary>
+    [Range(64, 8192)]
+    public int DesktopHeight { get; set; } = 800;
+
+    /// <summary>The virtual desktop's colour depth in bits (16 or 24).</summary>
+    [Range(16, 24)]
+    public int DesktopDepth { get; set; } = 24;
+
     /// <summary>
     /// The path prefix the Jupyter view (<c>/jupyter/</c>) is served under by its Jupyter server, as a browser sees
     /// it: <c>/jupyter/</c> for the box alone, <c>/v1/sandboxes/{id}/box/jupyter/</c> behind the orchestrator.

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Runable.Box.Code;
+using Runable.Box.Desktop;
 using Runable.Box.Files;
 using Runable.Box.Network;
 using Runable.Box.Processes;
@@ -30,6 +31,7 @@ public static class BoxServiceCollectionExtensions
         services.TryAddSingleton<TerminalService>();
         services.TryAddSingleton<FileService>();
         services.TryAddSingleton<CodeService>();
+        services.TryAddSingleton<DesktopService>();
         services.TryAddSingleton<Code.Jupyter.JupyterServer>();
         services.AddHostedService<EgressBridge>();
         return services;

@@ -60,6 +60,12 @@ public sealed class BoxState : IDisposable
     /// <summary>The directory for spools and scripts, private to the box's user.</summary>
     public string StateDirectory { get; }
 
+    /// <summary>
+    /// <c>DISPLAY</c> and <c>XAUTHORITY</c> of the box's desktop while it runs (set by the desktop service), so
+    /// programs that commands start appear on it; null before the desktop's first use.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? DesktopEnvironment { get; internal set; }
+
     /// <summary>Creates (if needed) and returns a subdirectory of the state directory.</summary>
     public string StatePath(params string[] parts)
     {
@@ -111,6 +117,14 @@ public sealed class BoxState : IDisposable
         env.TryAdd("GIT_PAGER", "cat");
         env.TryAdd("LANG", "C.UTF-8");
         env["RUNABLE_WORKSPACE"] = Workspace;
+        if (DesktopEnvironment is { } desktop)
+        {
+            foreach (var (name, value) in desktop)
+            {
+                env[name] = value;
+            }
+        }
+
         if (extra is not null)
         {
             foreach (var (name, value) in extra)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Runable.Box.Protocol.Code;
+using Runable.Box.Protocol.Desktop;
 using Runable.Box.Protocol.Files;
 using Runable.Box.Protocol.Health;
 using Runable.Box.Protocol.Processes;
@@ -46,8 +47,14 @@ namespace Runable.Box.Protocol.Serialization;
 [JsonSerializable(typeof(CodeContextRequest))]
 [JsonSerializable(typeof(CodeContextInfo))]
 [JsonSerializable(typeof(List<CodeContextInfo>))]
+[JsonSerializable(typeof(DesktopActionRequest))]
+[JsonSerializable(typeof(DesktopActionResult))]
+[JsonSerializable(typeof(List<DesktopWindow>))]
+[JsonSerializable(typeof(XdotExecRequest))]
+[JsonSerializable(typeof(XdotExecResult))]
 [JsonSerializable(typeof(HealthResult))]
 [JsonSerializable(typeof(BoxProblem))]
+[JsonSerializable(typeof(int[]))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(bool))]

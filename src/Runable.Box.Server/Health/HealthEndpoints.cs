@@ -11,10 +11,10 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/health", (Runable.Box.Code.CodeService code) => new HealthResult
+        endpoints.MapGet("/health", (Runable.Box.Code.CodeService code, Runable.Box.Desktop.DesktopService desktop) => new HealthResult
         {
             Version = Version,
-            Features = new HealthFeatures { Shell = true, Python = code.PythonAvailable, Typescript = code.TypeScriptAvailable },
+            Features = new HealthFeatures { Shell = true, Python = code.PythonAvailable, Typescript = code.TypeScriptAvailable, Desktop = desktop.Available, Jupyter = Runable.Box.Code.Jupyter.JupyterServer.Available },
         })
         .WithTags("Health")
         .WithSummary("Whether the box is up, its version and which tools it serves.");

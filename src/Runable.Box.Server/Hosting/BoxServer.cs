@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Runable.Box.Protocol.Serialization;
 using Runable.Box.Server.Auth;
 using Runable.Box.Server.Code;
+using Runable.Box.Server.Desktop;
 using Runable.Box.Server.Errors;
 using Runable.Box.Server.Files;
 using Runable.Box.Server.Health;
@@ -88,6 +89,8 @@ public static class BoxServer
         app.MapProcessEndpoints().WithMetadata(json);
         app.MapTerminalEndpoints();
         app.MapCodeEndpoints().WithMetadata(json);
+        app.MapDesktopEndpoints().WithMetadata(json);
+        app.MapXdotEndpoints().WithMetadata(json);
         app.MapJupyterEndpoints();
         app.MapFileEndpoints(json);
         app.MapSeedFileEndpoints().WithMetadata(json);

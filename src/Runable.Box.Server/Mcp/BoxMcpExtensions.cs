@@ -3,6 +3,20 @@ namespace Runable.Box.Server.Mcp;
 /// <summary>Registers the box's MCP server (streamable HTTP at <c>/mcp</c>) and its tools.</summary>
 public static class BoxMcpExtensions
 {
+    /// <summary>
+    /// MCP's JSON settings plus the box's source-generated types, for tools whose parameters MCP's own metadata
+    /// lacks (<c>int[]</c> coordinates): the box is compiled ahead of time, where nothing is found by reflection.
+    /// </summary>
+    private static readonly System.Text.Json.JsonSerializerOptions ToolJson = CreateToolJson();
+
+    private static System.Text.Json.JsonSerializerOptions CreateToolJson()
+    {
+        var options = new System.Text.Json.JsonSerializerOptions(ModelContextProtocol.McpJsonUtilities.DefaultOptions);
+        options.TypeInfoResolverChain.Add(Runable.Box.Protocol.Serialization.BoxJsonContext.Default);
+        options.MakeReadOnly();
+        return options;
+    }
+
     public static IServiceCollection AddBoxMcp(this IServiceCollection services)
     {
         services.AddMcpServer(o =>
@@ -13,7 +27,8 @@ public static class BoxMcpExtensions
             .WithHttpTransport(o => o.Stateless = true)
             .WithTools<ShellTools>()
             .WithTools<FileTools>()
-            .WithTools<CodeTools>();
+            .WithTools<CodeTools>()
+            .WithTools<DesktopTools>(ToolJson);
         return services;
     }
 }

@@ -18,8 +18,8 @@ public sealed class CodeService(BoxState state) : IAsyncDisposable
     private readonly object _gate = new();
     private readonly ConcurrentQueue<string> _kept = new();
     private readonly Lazy<string> _spillDirectory = new(() => state.StatePath("code-output"));
-    private readonly Lazy<bool> _python = new(() => OnPath(state.Options.Python));
-    private readonly Lazy<bool> _typescript = new(() => OnPath(state.Options.Tslab));
+    private readonly Lazy<bool> _python = new(() => Processes.ProgramPath.Exists(state.Options.Python));
+    private readonly Lazy<bool> _typescript = new(() => Processes.ProgramPath.Exists(state.Options.Tslab));
 
     /// <summary>True when Python kernels can start here (the configured Python exists).</summary>
     public bool PythonAvailable => _python.Value;
@@ -93,7 +93,7 @@ public sealed class CodeService(BoxState state) : IAsyncDisposable
         return Add(id, new CodeContext(id, language, cwd, isDefault: false, state)).Info();
     }
 
-    public IReadOnlyList<CodeContextInfo> List() => _contexts.Values.Select(c => c.Info()).OrderBy(c => c.ContextId, StringComparer.Ordinal).ToList();
+    public List<CodeContextInfo> List() => _contexts.Values.Select(c => c.Info()).OrderBy(c => c.ContextId, StringComparer.Ordinal).ToList();
 
     public CodeContextInfo Get(string id) => Find(id).Info();
 
@@ -197,10 +197,6 @@ public sealed class CodeService(BoxState state) : IAsyncDisposable
         ? text
         : string.Concat(text.AsSpan(0, limit / 2), string.Format(System.Globalization.CultureInfo.InvariantCulture, note, text.Length - limit, stream),
             text.AsSpan(text.Length - limit / 2));
-
-    private static bool OnPath(string program) => program.Contains('/', StringComparison.Ordinal)
-        ? File.Exists(program)
-        : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Any(dir => dir.Length > 0 && File.Exists(Path.Combine(dir, program)));
 
     private static KernelLanguage Language(string? name) => KernelLanguage.Find(name)
         ?? throw Invalid($"Unknown language '{name}': use one of {string.Join(", ", KernelLanguage.All.Select(l => l.Name))}.");

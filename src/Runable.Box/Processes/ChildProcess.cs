@@ -10,7 +10,7 @@ namespace Runable.Box.Processes;
 /// </summary>
 public sealed class ChildProcess : IDisposable
 {
-    private static readonly string s_setsid = FindOnPath("setsid") ?? "/usr/bin/setsid";
+    private static readonly string s_setsid = ProgramPath.Find("setsid") ?? "/usr/bin/setsid";
     private readonly Process _process;
     private readonly Task _stdoutPump;
     private readonly Task _stderrPump;
@@ -184,19 +184,5 @@ public sealed class ChildProcess : IDisposable
             {
             }
         }
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':'))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }

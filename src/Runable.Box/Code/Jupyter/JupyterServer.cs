@@ -45,6 +45,11 @@ public sealed partial class JupyterServer : IAsyncDisposable, IDisposable
         BaseUrl = "/" + baseUrl.Trim('/') + (baseUrl.Trim('/').Length > 0 ? "/" : "");
     }
 
+    /// <summary>True when a Jupyter server can start here (Debian's notebook or jupyter-server is installed).</summary>
+    public static bool Available => s_available.Value;
+
+    private static readonly Lazy<bool> s_available = new(() => Processes.ProgramPath.Exists("jupyter-notebook") || Processes.ProgramPath.Exists("jupyter-server"));
+
     /// <summary>The path prefix the Jupyter server serves under, with a leading and a trailing slash.</summary>
     public string BaseUrl { get; }
 
