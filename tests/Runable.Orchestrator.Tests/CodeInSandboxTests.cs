@@ -31,6 +31,17 @@ public sealed class CodeInSandboxTests(OrchestratorFixture orchestrator) : IClas
         Assert.True(typescript.Status == "ok", typescript.Stderr);
         Assert.Equal("21\n", typescript.Stdout);
 
+        var mixed = await box.ExecCodeAsync("import sys\nprint('out')\nprint('err', file=sys.stderr)\n7 * 6", cancellationToken: Ct);
+        Assert.Equal(["stream", "stream", "result"], mixed.Outputs.Select(o => o.Type));
+        Assert.Equal(("out\n42\n", "err\n"), (mixed.Stdout, mixed.Stderr));
+        var raised = await box.ExecCodeAsync("raise ValueError('bad')", cancellationToken: Ct);
+        Assert.Equal(("error", "ValueError", "bad"), (raised.Status, raised.Outputs.Single().Ename, raised.Outputs.Single().Evalue));
+
+        var running = box.ExecCodeAsync("import time\nfor _ in range(600): time.sleep(0.1)", cancellationToken: Ct);
+        await Task.Delay(700, Ct);
+        await box.InterruptContextAsync("default-python", Ct);
+        Assert.Equal("KeyboardInterrupt", (await running).Outputs.Single(o => o.Type == "error").Ename);
+
         var looping = await box.ExecCodeAsync("while True: pass", timeoutSeconds: 1, cancellationToken: Ct);
         Assert.Equal("timeout", looping.Status);
         Assert.Equal("1\n", (await box.ExecCodeAsync("print(x)", cancellationToken: Ct)).Stdout);

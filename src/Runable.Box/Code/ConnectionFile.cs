@@ -70,17 +70,43 @@ internal sealed record ConnectionFile
         File.Move(temporary, path, overwrite: true);
     }
 
+    // Ports handed out recently, with when: between choosing a port and the kernel binding it, another kernel
+    // starting at the same moment must not be given the same one.
+    private static readonly Dictionary<int, long> s_recent = [];
+
     private static int[] FreePorts(int count)
     {
-        // Bound together so no port repeats; the kernel binds them a moment later.
-        var sockets = Enumerable.Range(0, count).Select(_ =>
+        lock (s_recent)
         {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return socket;
-        }).ToList();
-        var ports = sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
-        sockets.ForEach(s => s.Dispose());
-        return ports;
+            var now = Environment.TickCount64;
+            foreach (var stale in s_recent.Where(p => now - p.Value > 120_000).Select(p => p.Key).ToList())
+            {
+                s_recent.Remove(stale);
+            }
+
+            // Bound together so no port repeats within one kernel; skipped when given to another kernel lately.
+            var sockets = new List<Socket>();
+            var ports = new List<int>();
+            try
+            {
+                while (ports.Count < count)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    sockets.Add(socket);
+                    socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                    var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+                    if (s_recent.TryAdd(port, now))
+                    {
+                        ports.Add(port);
+                    }
+                }
+            }
+            finally
+            {
+                sockets.ForEach(s => s.Dispose());
+            }
+
+            return [.. ports];
+        }
     }
 }

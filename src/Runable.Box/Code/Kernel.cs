@@ -41,8 +41,23 @@ internal sealed class Kernel : IAsyncDisposable
     /// <summary>The last lines the kernel printed outside of executions (start-up errors, crashes).</summary>
     public string RecentLog => _log.ToString();
 
-    /// <summary>Starts a kernel and returns once it answers on every channel.</summary>
+    /// <summary>
+    /// Starts a kernel and returns once it answers on every channel. A kernel that finds one of its ports taken
+    /// (by a program that bound it between our choice and the kernel's start) is started again on new ports.
+    /// </summary>
     public static async Task<Kernel> StartAsync(KernelLanguage language, string contextId, string cwd, BoxState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await StartOnceAsync(language, contextId, cwd, state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PortTakenException)
+        {
+            return await StartOnceAsync(language, contextId, cwd, state, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<Kernel> StartOnceAsync(KernelLanguage language, string contextId, string cwd, BoxState state, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid().ToString();
         var path = Path.Combine(state.StatePath("kernels"), id + ".json");
@@ -179,6 +194,11 @@ internal sealed class Kernel : IAsyncDisposable
                     $"The {language.Name} kernel exited during start (code {Exited.Result}): {RecentLog.Trim()} {Install(language)}");
             }
 
+            if (RecentLog.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                throw new PortTakenException();
+            }
+
             if (DateTime.UtcNow > deadline)
             {
                 throw new Protocol.BoxException(Protocol.BoxErrorKind.Unavailable, Protocol.BoxErrorCodes.KernelUnavailable,
@@ -230,6 +250,8 @@ internal sealed class Kernel : IAsyncDisposable
     private static string Install(KernelLanguage language) => language == KernelLanguage.Python
         ? "Install Debian's python3-ipykernel (scripts/setup.sh does), or set Box:Python to a Python that has ipykernel."
         : "Install tslab (npm install -g tslab @types/node; scripts/setup.sh does), or set Box:Tslab to its path.";
+
+    private sealed class PortTakenException : Exception;
 
     /// <summary>Keeps the last few kilobytes a kernel printed, for error messages.</summary>
     private sealed class TailSink : IOutputSink

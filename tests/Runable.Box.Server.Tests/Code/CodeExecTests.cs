@@ -186,6 +186,17 @@ public sealed class CodeExecTests(BoxServerFixture box) : IClassFixture<BoxServe
     }
 
     [Fact]
+    public async Task SeedCompatibleBody_CodeLanguageTimeout_Works()
+    {
+        using var http = box.Http();
+        using var response = await http.PostAsync("code/exec", new StringContent("""{"code": "print('seed')", "language": "python", "timeout": 30}""",
+            System.Text.Encoding.UTF8, "application/json"), Ct);
+        var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+        Assert.Equal("seed\n", json.GetProperty("stdout").GetString());
+        Assert.Equal(0, json.GetProperty("exit_code").GetInt32());
+    }
+
+    [Fact]
     public async Task BadRequests_AreClear4xx()
     {
         var language = await Assert.ThrowsAsync<BoxException>(() => box.Client.ExecCodeAsync("1", language: "cobol", cancellationToken: Ct));
