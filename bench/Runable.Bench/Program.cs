@@ -78,6 +78,9 @@ if (await CodeBaselines.RawKernelAsync(calls) is { } rawKernel)
 
 comparisons.Add(new Comparison("code exec round trip vs a fresh python3 per call", codeExec, await CodeBaselines.PythonPerCallAsync(Math.Max(20, calls / 5)), "reported"));
 
+Console.Error.WriteLine("- GET /desktop/screenshot (1280x800) vs xwd | xwdtopnm | pnmtopng, and an action vs spawning xdotool");
+comparisons.AddRange(await DesktopBench.RunAsync(client, calls));
+
 await app.StopAsync();
 Directory.Delete(workspace, recursive: true);
 
