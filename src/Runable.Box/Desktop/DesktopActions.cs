@@ -23,6 +23,9 @@ internal static class DesktopActions
     /// <summary>Milliseconds between typed characters.</summary>
     public const int TypeDelayMs = 12;
 
+    /// <summary>Milliseconds between keystrokes of characters that are not on the keyboard map.</summary>
+    public const int UnicodeDelayMs = 60;
+
     private const double MaxDurationSeconds = 60;
 
     /// <summary>The xdotool command lines for <paramref name="request"/> (none for <c>screenshot</c>, <c>cursor_position</c> and <c>wait</c>).</summary>
@@ -96,7 +99,12 @@ internal static class DesktopActions
                     throw Invalid("'text' is required for type: the text to type.");
                 }
 
-                return Chunks(text).Select(chunk => (IReadOnlyList<string>)["type", "--delay", Number(TypeDelayMs), "--", chunk]).ToList();
+                // Characters outside the keyboard map are typed through a keycode xdotool remaps for a moment; a
+                // program that reads the key after the map is restored sees another key. Those go one per call,
+                // slowly, so the program has read each before the next remap.
+                return Chunks(text).SelectMany(chunk => chunk.All(char.IsAscii)
+                    ? (IReadOnlyList<string>[])[["type", "--delay", Number(TypeDelayMs), "--", chunk]]
+                    : [["type", "--delay", Number(UnicodeDelayMs), "--", chunk], ["sleep", "0.05"]]).ToList();
             }
 
             case "scroll":
@@ -132,15 +140,26 @@ internal static class DesktopActions
             : throw Invalid($"'duration_s' must be between 0 and {MaxDurationSeconds} seconds.");
     }
 
-    /// <summary>Splits text into chunks of at most <see cref="TypeChunk"/> characters, never inside a surrogate pair.</summary>
+    /// <summary>
+    /// Splits text into runs of ASCII of at most <see cref="TypeChunk"/> characters, and single other characters
+    /// (a surrogate pair kept whole).
+    /// </summary>
     public static IEnumerable<string> Chunks(string text)
     {
         for (var i = 0; i < text.Length;)
         {
-            var length = Math.Min(TypeChunk, text.Length - i);
-            if (i + length < text.Length && char.IsHighSurrogate(text[i + length - 1]) && length > 1)
+            int length;
+            if (char.IsAscii(text[i]))
             {
-                length--;
+                length = 1;
+                while (length < TypeChunk && i + length < text.Length && char.IsAscii(text[i + length]))
+                {
+                    length++;
+                }
+            }
+            else
+            {
+                length = char.IsHighSurrogate(text[i]) && i + 1 < text.Length ? 2 : 1;
             }
 
             yield return text.Substring(i, length);

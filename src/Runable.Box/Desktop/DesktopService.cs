@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Runable.Box.Protocol;
 using Runable.Box.Protocol.Desktop;
@@ -228,16 +229,8 @@ public sealed partial class DesktopService(BoxState state, ILogger<DesktopServic
     private async Task<DesktopScreenshot> CaptureAsync(VirtualDisplay display, int? width, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        var dump = await DesktopProgram.RunAsync(state, display.Environment, "xwd", ["-root", "-silent"], s_toolTimeout, cancellationToken,
-            expectedBytes: display.Width * display.Height * 4 + 8192).ConfigureAwait(false);
-        if (dump.ExitCode != 0)
-        {
-            throw new BoxException(BoxErrorKind.Unavailable, BoxErrorCodes.DesktopUnavailable,
-                $"xwd could not capture the screen (exit code {dump.ExitCode}): {dump.Stderr.Trim()}");
-        }
-
+        var (rgb, screenWidth, screenHeight) = await GrabAsync(display, cancellationToken).ConfigureAwait(false);
         var captured = watch.Elapsed;
-        var (rgb, screenWidth, screenHeight) = XwdImage.ToRgb(dump.Stdout.Span);
         var (imageWidth, imageHeight) = (screenWidth, screenHeight);
         if (width is { } w && w < screenWidth)
         {
@@ -250,6 +243,32 @@ public sealed partial class DesktopService(BoxState state, ILogger<DesktopServic
         LogCaptured(logger, imageWidth, imageHeight, png.Length, captured.TotalMilliseconds, watch.Elapsed.TotalMilliseconds);
         return new DesktopScreenshot(png, imageWidth, imageHeight, screenWidth, screenHeight);
     }
+
+    /// <summary>The screen's pixels: straight from the X server, or through xwd when that cannot be done.</summary>
+    private async Task<(byte[] Rgb, int Width, int Height)> GrabAsync(VirtualDisplay display, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await X11Capture.CaptureAsync(display.Number, display.Cookie, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or NotSupportedException or EndOfStreamException)
+        {
+            LogDirectCaptureFailed(logger, e.Message);
+        }
+
+        var dump = await DesktopProgram.RunAsync(state, display.Environment, "xwd", ["-root", "-silent"], s_toolTimeout, cancellationToken,
+            expectedBytes: display.Width * display.Height * 4 + 8192).ConfigureAwait(false);
+        if (dump.ExitCode != 0)
+        {
+            throw new BoxException(BoxErrorKind.Unavailable, BoxErrorCodes.DesktopUnavailable,
+                $"xwd could not capture the screen (exit code {dump.ExitCode}): {dump.Stderr.Trim()}");
+        }
+
+        return XwdImage.ToRgb(dump.Stdout.Span);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the screen from the X server failed ({Reason}); using xwd")]
+    private static partial void LogDirectCaptureFailed(ILogger logger, string reason);
 
     private async Task<IReadOnlyList<int>?> CursorAsync(VirtualDisplay display, CancellationToken cancellationToken)
     {

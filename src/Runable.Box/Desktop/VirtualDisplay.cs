@@ -22,9 +22,10 @@ internal sealed partial class VirtualDisplay : IAsyncDisposable
     private readonly ChildProcess? _windowManager;
     private readonly ILogger _logger;
 
-    private VirtualDisplay(int number, string authority, int width, int height, ChildProcess server, ChildProcess? windowManager, ILogger logger)
+    private VirtualDisplay(int number, string authority, byte[] cookie, int width, int height, ChildProcess server, ChildProcess? windowManager, ILogger logger)
     {
         Number = number;
+        Cookie = cookie;
         Width = width;
         Height = height;
         _server = server;
@@ -39,6 +40,9 @@ internal sealed partial class VirtualDisplay : IAsyncDisposable
 
     /// <summary>The display number (<c>:N</c>).</summary>
     public int Number { get; }
+
+    /// <summary>The MIT-MAGIC-COOKIE-1 clients of this display authenticate with.</summary>
+    internal byte[] Cookie { get; }
 
     public int Width { get; }
 
@@ -58,7 +62,8 @@ internal sealed partial class VirtualDisplay : IAsyncDisposable
         var options = state.Options;
         var directory = state.StatePath("desktop");
         var authority = Path.Combine(directory, "Xauthority");
-        WriteAuthority(authority, RandomNumberGenerator.GetBytes(16));
+        var cookie = RandomNumberGenerator.GetBytes(16);
+        WriteAuthority(authority, cookie);
 
         var tried = new List<string>();
         var candidate = 0;
@@ -83,7 +88,7 @@ internal sealed partial class VirtualDisplay : IAsyncDisposable
             if (first == ready.Number)
             {
                 var windowManager = await StartWindowManagerAsync(state, display, directory, logger, cancellationToken).ConfigureAwait(false);
-                var started = new VirtualDisplay(candidate, authority, options.DesktopWidth, options.DesktopHeight, server, windowManager, logger);
+                var started = new VirtualDisplay(candidate, authority, cookie, options.DesktopWidth, options.DesktopHeight, server, windowManager, logger);
                 LogStarted(logger, candidate, options.DesktopWidth, options.DesktopHeight, windowManager is not null);
                 return started;
             }
