@@ -87,10 +87,11 @@ public sealed class BoxOptions
     public int DesktopDepth { get; set; } = 24;
 
     /// <summary>
-    /// The path prefix the Jupyter view (<c>/jupyter/</c>) is served under by its Jupyter server, as a browser sees
-    /// it: <c>/jupyter/</c> for the box alone, <c>/v1/sandboxes/{id}/box/jupyter/</c> behind the orchestrator.
+    /// The path callers reach this box under, as a browser sees it: <c>/</c> for the box alone,
+    /// <c>/v1/sandboxes/{id}/box/</c> behind the orchestrator. Pages the box serves from other servers (the
+    /// Jupyter view at <c>{PublicPath}jupyter/</c>) link through it.
     /// </summary>
-    public string JupyterBaseUrl { get; set; } = "/jupyter/";
+    public string PublicPath { get; set; } = "/";
 
     /// <summary>The shell used for commands.</summary>
     public string Shell { get; set; } = "/bin/bash";

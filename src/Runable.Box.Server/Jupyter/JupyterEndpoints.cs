@@ -9,7 +9,7 @@ namespace Runable.Box.Server.Jupyter;
 
 /// <summary>
 /// Maps <c>/jupyter/{**path}</c> (every method, HTTP and WebSocket) to the box's Jupyter server, started on first
-/// use: the request goes on to <c>http://127.0.0.1:{port}{JupyterBaseUrl}{path}</c> with Jupyter's token instead of
+/// use: the request goes on to <c>http://127.0.0.1:{port}{PublicPath}jupyter/{path}</c> with Jupyter's token instead of
 /// the box's key, bodies streamed both ways, WebSockets bridged frame by frame. The box's key protects the route
 /// like any other (a browser opens it once with <c>?api_key=</c> and then carries the cookie).
 /// </summary>

@@ -253,35 +253,4 @@ internal sealed partial class VirtualDisplay : IAsyncDisposable
         {
         }
     }
-
-    /// <summary>Keeps the last few kilobytes a long-running helper printed, for error messages.</summary>
-    private sealed class TailSink : IOutputSink
-    {
-        private const int Limit = 4096;
-        private readonly StringBuilder _text = new();
-
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            lock (_text)
-            {
-                _text.Append(Encoding.UTF8.GetString(data));
-                if (_text.Length > Limit)
-                {
-                    _text.Remove(0, _text.Length - Limit);
-                }
-            }
-        }
-
-        public void Complete()
-        {
-        }
-
-        public override string ToString()
-        {
-            lock (_text)
-            {
-                return _text.ToString();
-            }
-        }
-    }
 }

@@ -138,10 +138,10 @@ public static class BubblewrapArguments
             "--Box:WorkCgroupDirectory=/run/runable-cgroup",
         ]);
         // Where callers reach this box from outside (the orchestrator's proxy path), so pages the box serves
-        // from other servers (Jupyter) link to the right place.
+        // link to the right place.
         if (publicBoxPath is not null)
         {
-            boxArguments.Add($"--Box:JupyterBaseUrl={publicBoxPath.TrimEnd('/')}/jupyter/");
+            boxArguments.Add($"--Box:PublicPath={publicBoxPath}");
         }
 
         args.AddRange(boxArguments);

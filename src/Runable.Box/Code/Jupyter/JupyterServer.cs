@@ -12,7 +12,7 @@ namespace Runable.Box.Code.Jupyter;
 
 /// <summary>
 /// The box's Jupyter server (the live notebook view), started on first use: Debian's notebook (or jupyter_server)
-/// on a free loopback port with a random token, serving the workspace under <see cref="BoxOptions.JupyterBaseUrl"/>,
+/// on a free loopback port with a random token, serving the workspace under <c>{<see cref="BoxOptions.PublicPath"/>}jupyter/</c>,
 /// with its settings in the box's state. Its kernel manager (<c>runable_jupyter.py</c>, shipped next to the box)
 /// adopts the kernels of <c>/code</c> from their connection files, so a person and the agent share them. A server
 /// that died is started again on the next use; its whole process group is stopped with the box.
@@ -41,8 +41,8 @@ public sealed partial class JupyterServer : IAsyncDisposable, IDisposable
     {
         _state = state;
         _logger = logger;
-        var baseUrl = state.Options.JupyterBaseUrl.Trim();
-        BaseUrl = "/" + baseUrl.Trim('/') + (baseUrl.Trim('/').Length > 0 ? "/" : "");
+        var prefix = state.Options.PublicPath.Trim().Trim('/');
+        BaseUrl = (prefix.Length > 0 ? "/" + prefix : "") + "/jupyter/";
     }
 
     /// <summary>True when a Jupyter server can start here (Debian's notebook or jupyter-server is installed).</summary>
@@ -261,37 +261,6 @@ public sealed partial class JupyterServer : IAsyncDisposable, IDisposable
     private static partial void LogStopping(ILogger logger, int pid);
 
     private sealed record Running(JupyterInstance Instance, ChildProcess Process, TailSink Log);
-
-    /// <summary>The last few KiB the server printed, for error messages.</summary>
-    private sealed class TailSink : IOutputSink
-    {
-        private const int Limit = 4096;
-        private readonly StringBuilder _text = new();
-
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            lock (_text)
-            {
-                _text.Append(Encoding.UTF8.GetString(data));
-                if (_text.Length > Limit)
-                {
-                    _text.Remove(0, _text.Length - Limit);
-                }
-            }
-        }
-
-        public void Complete()
-        {
-        }
-
-        public override string ToString()
-        {
-            lock (_text)
-            {
-                return _text.ToString();
-            }
-        }
-    }
 }
 
 /// <summary>Where a started Jupyter server answers: its loopback port, its token and its process (group) id.</summary>
