@@ -32,6 +32,7 @@ public static class BoxServiceCollectionExtensions
         services.TryAddSingleton<FileService>();
         services.TryAddSingleton<CodeService>();
         services.TryAddSingleton<DesktopService>();
+        services.TryAddSingleton<VncServer>();
         services.TryAddSingleton<Code.Jupyter.JupyterServer>();
         services.AddHostedService<EgressBridge>();
         return services;

@@ -91,6 +91,7 @@ public static class BoxServer
         app.MapCodeEndpoints().WithMetadata(json);
         app.MapDesktopEndpoints().WithMetadata(json);
         app.MapXdotEndpoints().WithMetadata(json);
+        app.MapDesktopViewEndpoints();
         app.MapJupyterEndpoints();
         app.MapFileEndpoints(json);
         app.MapSeedFileEndpoints().WithMetadata(json);

@@ -168,6 +168,10 @@ public sealed partial class DesktopService(BoxState state, ILogger<DesktopServic
     public async Task<string> StartAsync(CancellationToken cancellationToken = default) =>
         (await EnsureStartedAsync(cancellationToken).ConfigureAwait(false)).Environment["DISPLAY"];
 
+    /// <summary>Starts the desktop if needed and returns its <c>DISPLAY</c> and <c>XAUTHORITY</c> (a new dictionary each time the X server restarts).</summary>
+    internal async Task<IReadOnlyDictionary<string, string>> EnvironmentAsync(CancellationToken cancellationToken) =>
+        (await EnsureStartedAsync(cancellationToken).ConfigureAwait(false)).Environment;
+
     public async ValueTask DisposeAsync()
     {
         await _start.WaitAsync().ConfigureAwait(false);

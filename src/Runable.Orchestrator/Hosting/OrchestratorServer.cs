@@ -140,6 +140,16 @@ public static class OrchestratorServer
             }
 
             context.Items[CallerItem] = caller;
+            if (context.Request.Cookies["runable_key"] != presented && context.Request.Query["api_key"].ToString() == presented)
+            {
+                // A browser page opened with ?api_key= (a desktop or Jupyter view): its scripts, follow-up requests
+                // and WebSockets carry the key as this cookie.
+                context.Response.Cookies.Append("runable_key", presented, new CookieOptions
+                {
+                    HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/",
+                });
+            }
+
             await next(context);
         });
 
