@@ -48,8 +48,9 @@ public sealed class DesktopViewBrowserTests(OrchestratorFixture orchestrator) : 
             await page.WaitForSelectorAsync("body[data-state=connected]", new() { Timeout = 15_000 });
             Assert.DoesNotContain("api_key", page.Url, StringComparison.Ordinal);
             var canvas = page.Locator("#screen canvas");
-            var before = await StableShotAsync(canvas);
-            Assert.True(await canvas.EvaluateAsync<bool>("""
+            // 'connect' comes with the handshake; the first update is drawn a moment later.
+            var drawn = Stopwatch.StartNew();
+            while (!await canvas.EvaluateAsync<bool>("""
                 c => {
                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                   for (let i = 4; i < d.length; i += 4) {
@@ -57,7 +58,13 @@ public sealed class DesktopViewBrowserTests(OrchestratorFixture orchestrator) : 
                   }
                   return false;
                 }
-                """), "the canvas is blank: all its pixels are equal");
+                """))
+            {
+                Assert.True(drawn.Elapsed < TimeSpan.FromSeconds(10), "the canvas stayed blank: all its pixels are equal");
+                await Task.Delay(100, Ct);
+            }
+
+            var before = await StableShotAsync(canvas);
 
             await box.DesktopActionAsync(new DesktopActionRequest { Action = "left_click", Coordinate = [window.X + window.Width / 2, window.Y + window.Height / 2] }, Ct);
             await box.DesktopActionAsync(new DesktopActionRequest { Action = "type", Text = "echo the live view follows the screen" }, Ct);
