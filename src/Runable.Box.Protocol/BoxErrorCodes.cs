@@ -7,6 +7,7 @@ public static class BoxErrorCodes
     public const string InvalidJson = "invalid_json";
     public const string BodyTooLarge = "body_too_large";
     public const string Unauthorized = "unauthorized";
+    public const string CrossOrigin = "cross_origin";
     public const string NotFound = "not_found";
     public const string MethodNotAllowed = "method_not_allowed";
     public const string PathOutsideWorkspace = "path_outside_workspace";

@@ -39,7 +39,8 @@ public sealed class DesktopViewBrowserTests(OrchestratorFixture orchestrator) : 
                 ExecutablePath = Chromium,
                 Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
             });
-            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+            await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+            var page = await context.NewPageAsync();
             var url = new Uri(orchestrator.BaseAddress, $"v1/sandboxes/{id}/box/desktop/view?api_key={orchestrator.AdminKey}");
             var response = await page.GotoAsync(url.ToString());
             Assert.Equal(200, response!.Status);
@@ -74,6 +75,26 @@ public sealed class DesktopViewBrowserTests(OrchestratorFixture orchestrator) : 
                 Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the canvas did not change after typing into the xterm");
                 await Task.Delay(200, Ct);
             }
+
+            // Cross-site WebSocket hijacking: a page of another origin on the same host (the same site, so the
+            // SameSite cookie goes along) opens the VNC socket in the browser that holds the cookie.
+            var vncUrl = $"ws://{orchestrator.BaseAddress.Authority}/v1/sandboxes/{id}/box/desktop/vnc";
+            var elsewhere = await context.NewPageAsync();
+            await elsewhere.GotoAsync($"http://127.0.0.1:{orchestrator.WebPort}/page");
+            Assert.Equal("refused", await elsewhere.EvaluateAsync<string>("""
+                url => new Promise(done => {
+                  const ws = new WebSocket(url);
+                  ws.onopen = () => done('opened');
+                  ws.onerror = () => done('refused');
+                })
+                """, vncUrl));
+            Assert.Equal("opened", await page.EvaluateAsync<string>("""
+                url => new Promise(done => {
+                  const ws = new WebSocket(url);
+                  ws.onopen = () => { ws.close(); done('opened'); };
+                  ws.onerror = () => done('refused');
+                })
+                """, vncUrl));
 
             // Without a key (a fresh browser context has no cookie), the page and the socket are refused.
             await using var stranger = await browser.NewContextAsync();

@@ -42,6 +42,7 @@ public sealed class OrchestratorFixture : IAsyncLifetime
         web.Logging.ClearProviders();
         _web = web.Build();
         _web.MapGet("/", (HttpRequest request) => $"hello from {request.Host.Host}");
+        _web.MapGet("/page", () => Results.Content("<!DOCTYPE html><p>a page of another origin</p>", "text/html"));
         await _web.StartAsync();
         WebPort = new Uri(OrchestratorServer.ListeningUrls(_web).First()).Port;
 

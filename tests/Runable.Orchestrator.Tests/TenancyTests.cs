@@ -25,6 +25,37 @@ public sealed class TenancyTests(OrchestratorFixture orchestrator) : IClassFixtu
     }
 
     [Fact]
+    public async Task TheKeysCookie_OnARequestFromAnotherOrigin_IsRefused()
+    {
+        using var anonymous = orchestrator.Client(null);
+        async Task<HttpResponseMessage> WithCookieAsync(HttpMethod method, string? origin)
+        {
+            using var request = new HttpRequestMessage(method, "v1/sandboxes");
+            request.Headers.Add("Cookie", $"runable_key={orchestrator.AdminKey}");
+            if (origin is not null)
+            {
+                request.Headers.Add("Origin", origin);
+            }
+
+            return await anonymous.SendAsync(request, Ct);
+        }
+
+        // A page on another port of this host (same site: SameSite lets the cookie go) or another host.
+        foreach (var origin in new[] { $"http://{orchestrator.BaseAddress.Host}:1", "https://attacker.example" })
+        {
+            using var refused = await WithCookieAsync(HttpMethod.Post, origin);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("cross_origin", JsonDocument.Parse(await refused.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("code").GetString());
+        }
+
+        // The orchestrator's own pages, and requests without an Origin (navigations), keep working.
+        using var own = await WithCookieAsync(HttpMethod.Get, $"http://{orchestrator.BaseAddress.Authority}");
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        using var navigation = await WithCookieAsync(HttpMethod.Get, null);
+        Assert.Equal(HttpStatusCode.OK, navigation.StatusCode);
+    }
+
+    [Fact]
     public async Task KeyA_CannotSeeProxyToOrDeleteKeyBsSandbox()
     {
         var keyA = await CreateKeyAsync("team-a");

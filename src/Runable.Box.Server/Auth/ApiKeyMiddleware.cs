@@ -5,7 +5,7 @@ namespace Runable.Box.Server.Auth;
 
 /// <summary>
 /// Lets a request through only with the box's key, taken from <c>X-API-Key</c>, <c>Authorization: Bearer</c>,
-/// the <c>runable_key</c> cookie, or an <c>api_key</c> query parameter (for browser pages, which then get the cookie).
+/// an <c>api_key</c> query parameter (for browser pages, which then get the cookie), or the <c>runable_key</c> cookie.
 /// <c>/health</c> is open.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyVerifier verifier)
@@ -25,8 +25,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyVerifier verifi
         }
 
         var request = context.Request;
-        if (verifier.Verify(request.Headers["X-API-Key"].ToString()) || verifier.Verify(BearerToken(request)) ||
-            verifier.Verify(request.Cookies[CookieName]))
+        if (verifier.Verify(request.Headers["X-API-Key"].ToString()) || verifier.Verify(BearerToken(request)))
         {
             await next(context);
             return;
@@ -46,10 +45,32 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyVerifier verifi
             return;
         }
 
+        if (verifier.Verify(request.Cookies[CookieName]))
+        {
+            if (!FromOwnOrigin(request))
+            {
+                // A page of another origin riding on the browser's cookie (cross-site WebSocket hijacking, form posts).
+                await ProblemWriter.WriteAsync(context, StatusCodes.Status403Forbidden, BoxErrorCodes.CrossOrigin,
+                    "This request came from a page of another origin carrying the key's cookie; send the key as 'X-API-Key' instead.");
+                return;
+            }
+
+            await next(context);
+            return;
+        }
+
         context.Response.Headers.WWWAuthenticate = "Bearer";
         await ProblemWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, BoxErrorCodes.Unauthorized,
             "A valid key is required: send it as 'X-API-Key: <key>' or 'Authorization: Bearer <key>'.");
     }
+
+    /// <summary>
+    /// True unless the browser says (<c>Origin</c>) that a page of another host or port made the request. Host and
+    /// port only: behind a TLS-terminating proxy the page is https while this request is http.
+    /// </summary>
+    private static bool FromOwnOrigin(HttpRequest request) =>
+        request.Headers.Origin.ToString() is not { Length: > 0 } origin ||
+        (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
 
     private static bool IsOpen(PathString path) =>
         path.Equals("/health", StringComparison.OrdinalIgnoreCase);

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Runable.Box.Native;
 using Runable.Box.Processes;
@@ -152,35 +151,4 @@ public sealed partial class VncServer(BoxState state, DesktopService desktop, IL
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The VNC server or its display is gone (exit code {ExitCode}); restarting it")]
     private static partial void LogRestarting(ILogger logger, int? exitCode);
-
-    /// <summary>Keeps the last few kilobytes x11vnc printed, for error messages.</summary>
-    private sealed class TailSink : IOutputSink
-    {
-        private const int Limit = 4096;
-        private readonly StringBuilder _text = new();
-
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            lock (_text)
-            {
-                _text.Append(Encoding.UTF8.GetString(data));
-                if (_text.Length > Limit)
-                {
-                    _text.Remove(0, _text.Length - Limit);
-                }
-            }
-        }
-
-        public void Complete()
-        {
-        }
-
-        public override string ToString()
-        {
-            lock (_text)
-            {
-                return _text.ToString();
-            }
-        }
-    }
 }

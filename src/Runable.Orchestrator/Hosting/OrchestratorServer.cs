@@ -132,10 +132,17 @@ public static class OrchestratorServer
                 return;
             }
 
-            var presented = PresentedKey(context.Request);
+            var (presented, fromCookie) = PresentedKey(context.Request);
             if (keys.Authenticate(presented) is not { } caller)
             {
                 await Problem(context, 401, "unauthorized", "A valid key is required: send it as 'X-API-Key: <key>' or 'Authorization: Bearer <key>'.");
+                return;
+            }
+
+            if (fromCookie && !CrossOrigin.IsSameOrigin(context.Request))
+            {
+                // A page of another origin riding on the browser's cookie (a cross-site WebSocket or form post).
+                await Problem(context, 403, "cross_origin", CrossOrigin.Refusal);
                 return;
             }
 
@@ -219,10 +226,10 @@ public static class OrchestratorServer
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
 
     /// <summary>
-    /// The key a request presents: <c>X-API-Key</c>, <c>Authorization: Bearer</c>, the <c>runable_key</c> cookie,
-    /// or (for browsers opening pages and WebSockets) the <c>api_key</c> query parameter, which the proxy strips.
+    /// The key a request presents: <c>X-API-Key</c>, <c>Authorization: Bearer</c>, or (for browsers opening pages and
+    /// WebSockets) the <c>api_key</c> query parameter, which the proxy strips, or the <c>runable_key</c> cookie.
     /// </summary>
-    private static string PresentedKey(HttpRequest request)
+    private static (string Key, bool FromCookie) PresentedKey(HttpRequest request)
     {
         var presented = request.Headers["X-API-Key"].ToString();
         var authorization = request.Headers.Authorization.ToString();
@@ -231,12 +238,13 @@ public static class OrchestratorServer
             presented = authorization[7..].Trim();
         }
 
-        if (presented.Length == 0)
+        if (presented.Length > 0)
         {
-            presented = request.Cookies["runable_key"] ?? request.Query["api_key"].ToString();
+            return (presented, false);
         }
 
-        return presented;
+        // The address before the cookie: a page given the key in its address is not riding on someone's cookie.
+        return request.Query["api_key"].ToString() is { Length: > 0 } fromQuery ? (fromQuery, false) : (request.Cookies["runable_key"] ?? "", true);
     }
 
     private static async Task StartBackendAsync(IServiceProvider services)

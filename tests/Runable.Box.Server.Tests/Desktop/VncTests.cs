@@ -55,6 +55,37 @@ public sealed class VncTests(BoxServerFixture box) : IClassFixture<BoxServerFixt
     }
 
     [Fact]
+    public async Task TheCookie_FromAPageOfAnotherOrigin_DoesNotOpenTheSocket()
+    {
+        var cookie = $"{Auth.ApiKeyMiddleware.CookieName}={BoxServerFixture.ApiKey}";
+        var own = $"http://{box.BaseAddress.Authority}";
+
+        // Cross-site WebSocket hijacking: a page on another port of the same host (same site, so SameSite lets the
+        // cookie go) opens the VNC socket.
+        using var hijack = new ClientWebSocket();
+        hijack.Options.CollectHttpResponseDetails = true;
+        hijack.Options.SetRequestHeader("Cookie", cookie);
+        hijack.Options.SetRequestHeader("Origin", $"http://{box.BaseAddress.Host}:1");
+        await Assert.ThrowsAsync<WebSocketException>(() => hijack.ConnectAsync(WebSocketUri("desktop/vnc"), Ct));
+        Assert.Equal(HttpStatusCode.Forbidden, hijack.HttpStatusCode);
+
+        // noVNC's own page (same origin) opens it with the same cookie.
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Cookie", cookie);
+        socket.Options.SetRequestHeader("Origin", own);
+        socket.Options.AddSubProtocol("binary");
+        await socket.ConnectAsync(WebSocketUri("desktop/vnc"), Ct);
+        using var vnc = new RfbConnection(socket);
+        Assert.Equal((1280, 800), await vnc.HandshakeAsync());
+
+        // With the key in a header the Origin does not matter (the header is not something a page gets for free).
+        using var http = box.Http();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "desktop/view");
+        request.Headers.Add("Origin", "http://elsewhere.example");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request, Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task TheSocket_SpeaksRfb_AndSendsTheScreen()
     {
         using var vnc = await ConnectAsync(viewOnly: false);
