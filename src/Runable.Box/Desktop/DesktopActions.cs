@@ -20,11 +20,11 @@ internal static class DesktopActions
     /// <summary>Characters typed per xdotool call.</summary>
     public const int TypeChunk = 50;
 
+    /// <summary>Characters outside ASCII pressed per xdotool call: fewer than the spare keycodes they are bound to.</summary>
+    public const int KeysymChunk = 16;
+
     /// <summary>Milliseconds between typed characters.</summary>
     public const int TypeDelayMs = 12;
-
-    /// <summary>Milliseconds between keystrokes of characters that are not on the keyboard map.</summary>
-    public const int UnicodeDelayMs = 60;
 
     private const double MaxDurationSeconds = 60;
 
@@ -99,12 +99,12 @@ internal static class DesktopActions
                     throw Invalid("'text' is required for type: the text to type.");
                 }
 
-                // Characters outside the keyboard map are typed through a keycode xdotool remaps for a moment; a
-                // program that reads the key after the map is restored sees another key. Those go one per call,
-                // slowly, so the program has read each before the next remap.
-                return Chunks(text).SelectMany(chunk => chunk.All(char.IsAscii)
-                    ? (IReadOnlyList<string>[])[["type", "--delay", Number(TypeDelayMs), "--", chunk]]
-                    : [["type", "--delay", Number(UnicodeDelayMs), "--", chunk], ["sleep", "0.05"]]).ToList();
+                // xdotool's own way with a character outside ASCII binds it to a keycode for the moment of one press,
+                // and a program that reads the press late sees nothing. Those go as key presses of their keysyms
+                // instead, which the desktop binds to keycodes of their own first (TypingKeymap).
+                return Runs(text).Select(run => run.Ascii
+                    ? (IReadOnlyList<string>)["type", "--delay", Number(TypeDelayMs), "--", run.Text]
+                    : ["key", "--delay", Number(TypeDelayMs), "--", .. run.Text.EnumerateRunes().Select(r => $"U{r.Value:X4}")]).ToList();
             }
 
             case "scroll":
@@ -141,28 +141,27 @@ internal static class DesktopActions
     }
 
     /// <summary>
-    /// Splits text into runs of ASCII of at most <see cref="TypeChunk"/> characters, and single other characters
-    /// (a surrogate pair kept whole).
+    /// Splits text into runs of ASCII (at most <see cref="TypeChunk"/> characters) and runs of other characters (at
+    /// most <see cref="KeysymChunk"/> UTF-16 units), never between the halves of a surrogate pair.
     /// </summary>
-    public static IEnumerable<string> Chunks(string text)
+    public static IEnumerable<(string Text, bool Ascii)> Runs(string text)
     {
         for (var i = 0; i < text.Length;)
         {
-            int length;
-            if (char.IsAscii(text[i]))
+            var ascii = char.IsAscii(text[i]);
+            var limit = ascii ? TypeChunk : KeysymChunk;
+            var length = 1;
+            while (length < limit && i + length < text.Length && char.IsAscii(text[i + length]) == ascii)
             {
-                length = 1;
-                while (length < TypeChunk && i + length < text.Length && char.IsAscii(text[i + length]))
-                {
-                    length++;
-                }
-            }
-            else
-            {
-                length = char.IsHighSurrogate(text[i]) && i + 1 < text.Length ? 2 : 1;
+                length++;
             }
 
-            yield return text.Substring(i, length);
+            if (i + length < text.Length && char.IsHighSurrogate(text[i + length - 1]) && length > 1)
+            {
+                length--;
+            }
+
+            yield return (text.Substring(i, length), ascii);
             i += length;
         }
     }

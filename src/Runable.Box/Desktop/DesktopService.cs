@@ -51,8 +51,17 @@ public sealed partial class DesktopService(BoxState state, ILogger<DesktopServic
         await _actions.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var command in commands)
+            // A type action's commands are its text's runs, one for one: those outside ASCII get their keycodes first.
+            var runs = request.Action == "type" ? DesktopActions.Runs(request.Text!).ToList() : null;
+            display.Keymap.BeginText();
+            for (var i = 0; i < commands.Count; i++)
             {
+                var command = commands[i];
+                if (runs is not null && !runs[i].Ascii)
+                {
+                    await BindCharactersAsync(display, runs[i].Text, cancellationToken).ConfigureAwait(false);
+                }
+
                 var result = await XdotoolAsync(display, command, s_toolTimeout + TimeSpan.FromSeconds(request.DurationS ?? 0), cancellationToken).ConfigureAwait(false);
                 if (result.ExitCode != 0)
                 {
@@ -83,6 +92,23 @@ public sealed partial class DesktopService(BoxState state, ILogger<DesktopServic
         finally
         {
             _actions.Release();
+        }
+    }
+
+    /// <summary>Binds the characters of <paramref name="text"/> outside ASCII to keycodes; those it cannot, xdotool binds for a moment itself.</summary>
+    private async Task BindCharactersAsync(VirtualDisplay display, string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var unbound = await display.Keymap.BindAsync(text, cancellationToken).ConfigureAwait(false);
+            if (unbound > 0)
+            {
+                LogKeymapFull(logger, unbound, display.Keymap.SpareKeycodes);
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or EndOfStreamException)
+        {
+            LogKeymapFailed(logger, e.Message);
         }
     }
 
@@ -270,6 +296,12 @@ public sealed partial class DesktopService(BoxState state, ILogger<DesktopServic
 
         return XwdImage.ToRgb(dump.Stdout.Span);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding characters to keycodes failed ({Reason}); xdotool binds them itself, and a slow program may miss some")]
+    private static partial void LogKeymapFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} characters of a text found no keycode (the display has {Spare} spare ones); xdotool binds them itself")]
+    private static partial void LogKeymapFull(ILogger logger, int count, int spare);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the screen from the X server failed ({Reason}); using xwd")]
     private static partial void LogDirectCaptureFailed(ILogger logger, string reason);

@@ -26,6 +26,7 @@ internal sealed partial class VirtualDisplay : IAsyncDisposable
     {
         Number = number;
         Cookie = cookie;
+        Keymap = new TypingKeymap(number, cookie);
         Width = width;
         Height = height;
         _server = server;
@@ -43,6 +44,9 @@ internal sealed partial class VirtualDisplay : IAsyncDisposable
 
     /// <summary>The MIT-MAGIC-COOKIE-1 clients of this display authenticate with.</summary>
     internal byte[] Cookie { get; }
+
+    /// <summary>The characters outside ASCII typed on this display, kept bound to spare keycodes.</summary>
+    internal TypingKeymap Keymap { get; }
 
     public int Width { get; }
 

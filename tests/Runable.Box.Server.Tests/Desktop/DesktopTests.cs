@@ -46,6 +46,32 @@ public sealed class DesktopTests(BoxServerFixture box) : IClassFixture<BoxServer
     }
 
     [Fact]
+    public async Task CharactersOutsideTheKeyboardMap_ReachAProgramThatReadsThemLate()
+    {
+        // A program stopped while the text is typed reads the key presses only afterwards: with a keycode bound for
+        // the moment of a press and unbound after it (xdotool on its own), it would read no character at all.
+        await Action(new() { Action = "cursor_position" }); // the desktop runs: the xterm gets its DISPLAY
+        var xterm = await StartAsync("xterm -geometry 80x20+40+40 -T late -e bash --noprofile --norc");
+        try
+        {
+            var window = await WaitForWindowAsync("late");
+            await Action(new() { Action = "left_click", Coordinate = [window.X + window.Width / 2, window.Y + window.Height / 2] });
+            var marker = Path.Combine(box.Workspace, "late-marker");
+            const string Text = "é ✓ 漢字 Ωμέγα ß ¿ → 😀";
+            await box.Client.SignalAsync(xterm, "STOP", Ct);
+            await Action(new() { Action = "type", Text = $"echo '{Text}' > {marker}" });
+            await Action(new() { Action = "key", Key = "Return" });
+            await box.Client.SignalAsync(xterm, "CONT", Ct);
+            await WaitUntilAsync(() => File.Exists(marker) && File.ReadAllText(marker) == Text + "\n",
+                $"the late program received every character (the marker holds {(File.Exists(marker) ? $"'{File.ReadAllText(marker)}'" : "nothing")})");
+        }
+        finally
+        {
+            await StopAsync(xterm);
+        }
+    }
+
+    [Fact]
     public async Task Clicks_MoveTheFocusBetweenTwoXterms_AndThePixelsShowIt()
     {
         var left = await StartAsync("xterm -geometry 50x10+20+300 -T left");
