@@ -11,5 +11,8 @@ public sealed record HealthFeatures
 
     public bool Desktop { get; init; }
 
+    /// <summary>The desktop's live view (<c>/desktop/view</c>, <c>/desktop/vnc</c>): x11vnc and noVNC are installed.</summary>
+    public bool DesktopView { get; init; }
+
     public bool Jupyter { get; init; }
 }

@@ -18,6 +18,9 @@ public static class DesktopViewEndpoints
     /// <summary>Where Debian's novnc package installs noVNC.</summary>
     public const string NoVncDirectory = "/usr/share/novnc";
 
+    /// <summary>True when noVNC's RFB client is where Debian's package puts it.</summary>
+    public static bool NoVncInstalled => File.Exists(Path.Combine(NoVncDirectory, "core", "rfb.js"));
+
     private static readonly Dictionary<string, string> s_contentTypes = new(StringComparer.OrdinalIgnoreCase)
     {
         [".html"] = "text/html; charset=utf-8",
@@ -196,7 +199,7 @@ public static class DesktopViewEndpoints
     /// <summary>Our page: noVNC's RFB client on the WebSocket <c>vnc</c> next to it (a relative URL, so it works behind any proxy prefix).</summary>
     private static async Task ServePageAsync(HttpContext context)
     {
-        if (!File.Exists(Path.Combine(NoVncDirectory, "core", "rfb.js")))
+        if (!NoVncInstalled)
         {
             await ProblemWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, BoxErrorCodes.DesktopUnavailable,
                 $"noVNC is not installed on this box. {VncServer.InstallHint}");

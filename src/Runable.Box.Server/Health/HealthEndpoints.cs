@@ -11,10 +11,18 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/health", (Runable.Box.Code.CodeService code, Runable.Box.Desktop.DesktopService desktop) => new HealthResult
+        endpoints.MapGet("/health", (Runable.Box.Code.CodeService code, Runable.Box.Desktop.DesktopService desktop, Runable.Box.Desktop.VncServer vnc) => new HealthResult
         {
             Version = Version,
-            Features = new HealthFeatures { Shell = true, Python = code.PythonAvailable, Typescript = code.TypeScriptAvailable, Desktop = desktop.Available, Jupyter = Runable.Box.Code.Jupyter.JupyterServer.Available },
+            Features = new HealthFeatures
+            {
+                Shell = true,
+                Python = code.PythonAvailable,
+                Typescript = code.TypeScriptAvailable,
+                Desktop = desktop.Available,
+                DesktopView = vnc.Available && Desktop.DesktopViewEndpoints.NoVncInstalled,
+                Jupyter = Runable.Box.Code.Jupyter.JupyterServer.Available,
+            },
         })
         .WithTags("Health")
         .WithSummary("Whether the box is up, its version and which tools it serves.");

@@ -88,6 +88,7 @@ public sealed class VncTests(BoxServerFixture box) : IClassFixture<BoxServerFixt
     [Fact]
     public async Task TheSocket_SpeaksRfb_AndSendsTheScreen()
     {
+        Assert.True((await box.Client.HealthAsync(Ct)).Features.DesktopView);
         using var vnc = await ConnectAsync(viewOnly: false);
         Assert.Equal("binary", vnc.Socket.SubProtocol);
         var (width, height) = await vnc.HandshakeAsync();
