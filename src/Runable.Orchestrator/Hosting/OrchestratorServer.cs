@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Prometheus;
 using Runable.Orchestrator.Auth;
+using Runable.Orchestrator.Jobs;
 using Runable.Orchestrator.Keys;
 using Runable.Orchestrator.Metrics;
 using Runable.Orchestrator.Sandboxes;
@@ -15,8 +16,6 @@ namespace Runable.Orchestrator.Hosting;
 /// <summary>Builds the orchestrator: keys and tenancy, sandboxes, and the proxy to their boxes.</summary>
 public static class OrchestratorServer
 {
-    private const string CallerItem = "runable.caller";
-
     /// <summary>Creates the orchestrator application for the given settings; <paramref name="configure"/> may adjust
     /// the builder (logging, extra services) before it is built.</summary>
     public static WebApplication Create(OrchestratorSettings settings, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
@@ -50,6 +49,9 @@ public static class OrchestratorServer
         builder.Services.AddSingleton(sp => new SandboxPool(sp.GetRequiredService<ISandboxBackend>(), settings.PoolSize, sp.GetRequiredService<ILogger<SandboxPool>>()));
         builder.Services.AddSingleton<SandboxService>();
         builder.Services.AddSingleton<BoxProxy>();
+        builder.Services.AddSingleton<IJobStore, SqliteJobStore>();
+        builder.Services.AddSingleton<JobEventHub>();
+        builder.Services.AddSingleton<JobService>();
         builder.Services.AddSingleton<OrchestratorMetrics>();
         builder.Services.AddHostedService(sp => new SandboxReaper(sp.GetRequiredService<SandboxService>(), sp.GetRequiredService<TimeProvider>(),
             settings.ReapInterval, sp.GetRequiredService<ILogger<SandboxReaper>>()));
@@ -146,7 +148,7 @@ public static class OrchestratorServer
                 return;
             }
 
-            context.Items[CallerItem] = caller;
+            context.Items[CallerAccess.Item] = caller;
             if (context.Request.Cookies["runable_key"] != presented && context.Request.Query["api_key"].ToString() == presented)
             {
                 // A browser page opened with ?api_key= (a desktop or Jupyter view): its scripts, follow-up requests
@@ -182,6 +184,7 @@ public static class OrchestratorServer
         var json = new RequestSizeLimitAttribute(settings.MaxJsonBytes);
 
         var v1 = app.MapGroup("/v1");
+        v1.MapJobEndpoints(json);
         var keyRoutes = v1.MapGroup("").WithMetadata(json);
         keyRoutes.MapPost("/keys", (HttpContext context, CreateKeyRequest request) =>
         {
@@ -253,11 +256,7 @@ public static class OrchestratorServer
         await services.GetRequiredService<SandboxPool>().FillAsync();
     }
 
-    private static Caller Require(HttpContext context, string scope)
-    {
-        var caller = (Caller)context.Items[CallerItem]!;
-        return caller.Can(scope) ? caller : throw new OrchestratorException(403, "forbidden", $"This key lacks the '{scope}' scope.");
-    }
+    private static Caller Require(HttpContext context, string scope) => context.Require(scope);
 
     private static Task Problem(HttpContext context, int status, string code, string detail)
     {

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Runable.Orchestrator.Store;
 
 /// <summary>
-/// The orchestrator's durable state in SQLite (WAL): API keys and sandboxes. The only place that speaks SQL;
+/// The orchestrator's durable state in SQLite (WAL): API keys, sandboxes, jobs and their event logs. The only place that speaks SQL;
 /// the schema is versioned with <c>PRAGMA user_version</c> and migrated at open.
 /// </summary>
 public sealed class OrchestratorStore
@@ -33,6 +33,47 @@ public sealed class OrchestratorStore
         ALTER TABLE sandboxes ADD COLUMN spec TEXT;
         ALTER TABLE sandboxes ADD COLUMN destroyed_at TEXT;
         ALTER TABLE sandboxes ADD COLUMN reason TEXT;
+        """,
+        """
+        CREATE TABLE jobs (
+            num INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            tenant TEXT NOT NULL,
+            task TEXT NOT NULL,
+            status TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '[]',
+            priority INTEGER NOT NULL DEFAULT 0,
+            model TEXT,
+            idempotency_key TEXT,
+            request_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sandbox_id TEXT,
+            steps INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd TEXT NOT NULL DEFAULT '0',
+            summary TEXT,
+            reason TEXT,
+            error TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_expires_at TEXT,
+            UNIQUE (tenant, idempotency_key)
+        );
+        CREATE INDEX jobs_tenant ON jobs (tenant, num);
+        CREATE INDEX jobs_status ON jobs (status, priority, num);
+        CREATE TABLE job_events (
+            job_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (job_id, seq)
+        ) WITHOUT ROWID;
         """,
     ];
 
