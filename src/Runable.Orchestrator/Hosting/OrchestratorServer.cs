@@ -51,7 +51,8 @@ public static class OrchestratorServer
         builder.Services.AddSingleton<BoxProxy>();
         builder.Services.AddSingleton<IJobStore, SqliteJobStore>();
         builder.Services.AddSingleton<JobEventHub>();
-        builder.Services.AddSingleton<JobService>();
+        builder.Services.AddSingleton(sp => new JobService(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<JobEventHub>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ISandboxBackend>().Name));
         builder.Services.AddSingleton<OrchestratorMetrics>();
         builder.Services.AddHostedService(sp => new SandboxReaper(sp.GetRequiredService<SandboxService>(), sp.GetRequiredService<TimeProvider>(),
             settings.ReapInterval, sp.GetRequiredService<ILogger<SandboxReaper>>()));
@@ -65,6 +66,13 @@ public static class OrchestratorServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxBoxBodyBytes);
 
         configure?.Invoke(builder);
+        if (builder.Services.Any(d => d.ServiceType == typeof(IJobRunner)))
+        {
+            // Jobs run in this process when something can run them.
+            builder.Services.AddSingleton(settings.Jobs);
+            builder.Services.AddSingleton<JobWorker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
+        }
 
         var app = builder.Build();
         var keys = app.Services.GetRequiredService<ApiKeyService>();

@@ -33,6 +33,9 @@ public sealed record OrchestratorSettings
     /// <summary>The largest body forwarded to a box (file uploads).</summary>
     public long MaxBoxBodyBytes { get; init; } = 1024L * 1024 * 1024;
 
+    /// <summary>How many jobs run at once and how their leases are kept.</summary>
+    public Jobs.JobWorkerOptions Jobs { get; init; } = new();
+
     /// <summary>Called once with the admin key created at first start (it is shown only then).</summary>
     public Action<string>? OnAdminKeyCreated { get; init; }
 }

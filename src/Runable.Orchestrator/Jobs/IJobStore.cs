@@ -36,7 +36,9 @@ public interface IJobStore
     /// <summary>
     /// Leases the next queued job (highest priority, then oldest) to <paramref name="owner"/> until
     /// <paramref name="expiresAt"/>, if fewer than <paramref name="globalLimit"/> jobs run and fewer than
-    /// <paramref name="tenantLimit"/> of its tenant's; null when there is none to take.
+    /// <paramref name="tenantLimit"/> of its tenant's; null when there is none to take. The job's
+    /// <see cref="Job.LeaseOwner"/> is then the lease's own token (<c>owner/attempt</c>), which every later write of
+    /// that run presents: an earlier attempt of the same worker holds a different one.
     /// </summary>
     Task<Job?> LeaseAsync(string owner, DateTimeOffset now, DateTimeOffset expiresAt, int globalLimit, int tenantLimit, CancellationToken cancellationToken = default);
 
@@ -49,6 +51,9 @@ public interface IJobStore
     /// <summary>Ends a leased job with a final status; false when the lease is lost.</summary>
     Task<bool> FinishAsync(string jobId, string owner, string status, DateTimeOffset now, string? summary, string? reason, string? error,
         CancellationToken cancellationToken = default);
+
+    /// <summary>Hands a leased job back to the queue (a worker shutting down); the attempt does not count. False when the lease is lost.</summary>
+    Task<bool> ReleaseAsync(string jobId, string owner, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Takes back the leases that expired before <paramref name="now"/>: each such job is queued again, or failed

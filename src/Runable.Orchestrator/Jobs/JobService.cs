@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Runable.Orchestrator.Auth;
-using Runable.Sandboxes;
 
 namespace Runable.Orchestrator.Jobs;
 
@@ -10,7 +9,11 @@ namespace Runable.Orchestrator.Jobs;
 /// The jobs API's operations for a caller: submit, read, list, cancel, message, and the event log. Tenancy is
 /// enforced here and in the store: another tenant's job is absent (404).
 /// </summary>
-public sealed class JobService(IJobStore store, JobEventHub hub, ISandboxBackend backend, TimeProvider time)
+/// <param name="store">Where jobs and events are kept.</param>
+/// <param name="hub">Wakes the followers of a job's events.</param>
+/// <param name="time">The clock.</param>
+/// <param name="backendName">The sandbox backend jobs run on, to check requests against.</param>
+public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider time, string backendName)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
     {
@@ -24,12 +27,15 @@ public sealed class JobService(IJobStore store, JobEventHub hub, ISandboxBackend
     /// <summary>Fired when a running job was asked to stop (the worker running it in this process stops at once).</summary>
     public event Action<string>? CancelRequested;
 
+    /// <summary>Fired when a job was queued (a worker in this process looks at the queue at once).</summary>
+    public event Action? Submitted;
+
     /// <summary>Queues a job (or returns the one this idempotency key made before).</summary>
     public async Task<(Job Job, bool Created)> SubmitAsync(Caller caller, SubmitJobRequest request, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
-        request.Validate(backend.Name);
+        request.Validate(backendName);
         if (idempotencyKey is { Length: 0 or > 255 })
         {
             throw new OrchestratorException(400, "invalid_argument", "Idempotency-Key must be 1 to 255 characters.");
@@ -53,6 +59,7 @@ public sealed class JobService(IJobStore store, JobEventHub hub, ISandboxBackend
         if (created)
         {
             await AppendAsync(stored.Id, "status", new { status = JobStatus.Queued }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Submitted?.Invoke();
         }
 
         return (stored, created);

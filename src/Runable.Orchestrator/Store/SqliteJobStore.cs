@@ -111,7 +111,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
         CancellationToken cancellationToken = default)
     {
         var rows = store.Query($"""
-            UPDATE jobs SET status = '{JobStatus.Starting}', lease_owner = $owner, lease_expires_at = $expires,
+            UPDATE jobs SET status = '{JobStatus.Starting}', lease_owner = $owner || '/' || (attempts + 1), lease_expires_at = $expires,
                 attempts = attempts + 1, started_at = COALESCE(started_at, $now)
             WHERE num = (
                 SELECT j.num FROM jobs j
@@ -160,6 +160,12 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
             ("$id", jobId), ("$owner", owner), ("$status", status), ("$now", At(now)), ("$summary", summary), ("$reason", reason),
             ("$error", error)) == 1);
     }
+
+    public Task<bool> ReleaseAsync(string jobId, string owner, CancellationToken cancellationToken = default) =>
+        Task.FromResult(store.Execute($"""
+            UPDATE jobs SET status = '{JobStatus.Queued}', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = $id AND lease_owner = $owner AND status IN {ActiveStatuses}
+            """, ("$id", jobId), ("$owner", owner)) == 1);
 
     public Task<IReadOnlyList<Job>> RecoverExpiredAsync(DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken = default)
     {

@@ -55,11 +55,12 @@ public sealed class JobStoreTests : IDisposable
         var urgent = await SubmitAsync("c", priority: 5);
 
         Assert.Equal(urgent.Id, (await LeaseAsync(global: 3, tenant: 1))!.Id);
-        Assert.Equal(a1.Id, (await LeaseAsync(global: 3, tenant: 1))!.Id);
+        var leasedA1 = (await LeaseAsync(global: 3, tenant: 1))!;
+        Assert.Equal((a1.Id, "w/1"), (leasedA1.Id, leasedA1.LeaseOwner));
         Assert.Equal(b1.Id, (await LeaseAsync(global: 3, tenant: 1))!.Id); // a2 waits: tenant a has one running
         Assert.Null(await LeaseAsync(global: 3, tenant: 1)); // three running: the global limit
 
-        Assert.True(await _store.FinishAsync(a1.Id, "w", JobStatus.Succeeded, s_now, "done", "finished", null, Ct));
+        Assert.True(await _store.FinishAsync(a1.Id, leasedA1.LeaseOwner!, JobStatus.Succeeded, s_now, "done", "finished", null, Ct));
         Assert.Equal(a2.Id, (await LeaseAsync(global: 3, tenant: 1))!.Id);
     }
 
@@ -76,10 +77,11 @@ public sealed class JobStoreTests : IDisposable
             Assert.Equal(attempt < 3 ? JobStatus.Queued : JobStatus.Failed, recovered.Status);
 
             // The worker that lost the lease can neither log, renew, update nor finish.
-            Assert.Null(await _store.AppendAsync(job.Id, "assistant", Json("""{"text":"late"}"""), "w" + attempt, Ct));
-            Assert.Null(await _store.RenewAsync(job.Id, "w" + attempt, s_now.AddMinutes(5), Ct));
-            Assert.False(await _store.UpdateAsync(job.Id, "w" + attempt, JobStatus.Running, null, new JobUsage(), Ct));
-            Assert.False(await _store.FinishAsync(job.Id, "w" + attempt, JobStatus.Succeeded, s_now, null, null, null, Ct));
+            var token = leased.LeaseOwner!;
+            Assert.Null(await _store.AppendAsync(job.Id, "assistant", Json("""{"text":"late"}"""), token, Ct));
+            Assert.Null(await _store.RenewAsync(job.Id, token, s_now.AddMinutes(5), Ct));
+            Assert.False(await _store.UpdateAsync(job.Id, token, JobStatus.Running, null, new JobUsage(), Ct));
+            Assert.False(await _store.FinishAsync(job.Id, token, JobStatus.Succeeded, s_now, null, null, null, Ct));
         }
 
         var failed = (await _store.GetAsync("t", job.Id, Ct))!;
@@ -97,10 +99,11 @@ public sealed class JobStoreTests : IDisposable
         Assert.NotNull(cancelled.FinishedAt);
 
         var running = await SubmitAsync("t");
-        Assert.Equal(running.Id, (await _store.LeaseAsync("w", s_now, s_now.AddMinutes(1), 10, 10, Ct))!.Id);
+        var lease = (await _store.LeaseAsync("w", s_now, s_now.AddMinutes(1), 10, 10, Ct))!;
+        Assert.Equal(running.Id, lease.Id);
         var flagged = (await _store.RequestCancelAsync("t", running.Id, Ct))!;
         Assert.Equal((JobStatus.Starting, true), (flagged.Status, flagged.CancelRequested));
-        Assert.True((await _store.RenewAsync(running.Id, "w", s_now.AddMinutes(2), Ct))!.CancelRequested);
+        Assert.True((await _store.RenewAsync(running.Id, lease.LeaseOwner!, s_now.AddMinutes(2), Ct))!.CancelRequested);
 
         // A worker that dies after the request leaves a cancelled job, not a queued one.
         Assert.Equal(JobStatus.Cancelled, Assert.Single(await _store.RecoverExpiredAsync(s_now.AddMinutes(3), 3, Ct)).Status);
