@@ -96,6 +96,7 @@ public static class ServeCommand
                 PoolSize = Math.Max(0, parseResult.GetValue(pool)),
                 Egress = new Runable.Sandboxes.Network.EgressOptions { Hosts = hosts, TrustedAddresses = trusted },
                 AdminKey = environment("AGENT_API_KEY") is { Length: > 0 } key ? key : null,
+                CorsOrigins = (environment("RUNABLE_CORS_ORIGINS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 OnAdminKeyCreated = key => output.WriteLine($"runable serve: admin key (shown only now, stored hashed): {key}"),
             };
             await using var app = OrchestratorServer.Create(settings, [.. parseResult.UnmatchedTokens]);

@@ -57,6 +57,11 @@ public static class OrchestratorServer
         builder.Services.AddHostedService(sp => new SandboxReaper(sp.GetRequiredService<SandboxService>(), sp.GetRequiredService<TimeProvider>(),
             settings.ReapInterval, sp.GetRequiredService<ILogger<SandboxReaper>>()));
         builder.Services.AddHttpForwarder();
+        builder.Services.AddCors(o => o.AddDefaultPolicy(policy => policy
+            .WithOrigins([.. settings.CorsOrigins])
+            .WithMethods("GET", "POST", "PUT", "DELETE")
+            .WithHeaders("X-API-Key", "Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID")
+            .WithExposedHeaders("Location")));
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Runable orchestrator API";
@@ -134,6 +139,8 @@ public static class OrchestratorServer
                 await Problem(context, e.StatusCode, e.StatusCode == 413 ? "body_too_large" : "invalid_json", e.Message);
             }
         });
+        // Before the key check: a browser's preflight carries no key. Allowed origins only (none unless configured).
+        app.UseCors();
         app.Use(async (context, next) =>
         {
             if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase))
@@ -193,6 +200,7 @@ public static class OrchestratorServer
 
         var v1 = app.MapGroup("/v1");
         v1.MapJobEndpoints(json);
+        app.MapSeedEndpoints(json);
         var keyRoutes = v1.MapGroup("").WithMetadata(json);
         keyRoutes.MapPost("/keys", (HttpContext context, CreateKeyRequest request) =>
         {

@@ -33,6 +33,9 @@ public sealed record OrchestratorSettings
     /// <summary>The largest body forwarded to a box (file uploads).</summary>
     public long MaxBoxBodyBytes { get; init; } = 1024L * 1024 * 1024;
 
+    /// <summary>Browser origins (<c>https://ui.example.com</c>) whose pages may call the API (<c>RUNABLE_CORS_ORIGINS</c>); none by default.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     /// <summary>How many jobs run at once and how their leases are kept.</summary>
     public Jobs.JobWorkerOptions Jobs { get; init; } = new();
 

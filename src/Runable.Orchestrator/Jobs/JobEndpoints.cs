@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.ServerSentEvents;
 using Microsoft.AspNetCore.Mvc;
 using Runable.Orchestrator.Auth;
+using Runable.Orchestrator.Sandboxes;
 
 namespace Runable.Orchestrator.Jobs;
 
@@ -42,7 +43,32 @@ public static class JobEndpoints
 
         jobs.MapGet("/{id}/events", EventsAsync)
             .WithSummary("The job's event log after 'after': JSON, or with 'Accept: text/event-stream' a live stream resumable with Last-Event-ID.");
+
+        jobs.Map("/{id}/box/{**path}", (HttpContext context, JobService service, SandboxService sandboxes, BoxProxy proxy, string id, string? path) =>
+            ForwardToBoxAsync(context, service, sandboxes, proxy, id, path ?? "", Caller.JobsWrite)).ExcludeFromDescription();
         return v1;
+    }
+
+    /// <summary>
+    /// Forwards a request to the box of the job's sandbox (with <c>jobs:write</c> for anything that may run commands).
+    /// 409 while the job has no sandbox yet, or once it is gone.
+    /// </summary>
+    public static async Task ForwardToBoxAsync(HttpContext context, JobService service, SandboxService sandboxes, BoxProxy proxy, string id, string path,
+        string scope)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.Require(scope);
+        var job = await service.GetAsync(caller, id, context.RequestAborted);
+        if (job.SandboxId is not { } sandboxId || !sandboxes.TryFind(caller, sandboxId, out var sandbox))
+        {
+            throw new OrchestratorException(409, "job_has_no_sandbox",
+                $"Job {id} is {job.Status} and has no running sandbox{(job.SandboxId is null ? " yet" : " any more")}; its artifacts stay downloadable.");
+        }
+
+        using (sandboxes.Activity(caller, sandboxId))
+        {
+            await proxy.ForwardAsync(context, sandbox, path);
+        }
     }
 
     private static async Task<IResult> EventsAsync(HttpContext context, JobService service, string id, long? after, int? limit)

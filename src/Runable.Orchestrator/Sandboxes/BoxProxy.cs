@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Runable.Box.Client;
 using Runable.Sandboxes;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -13,23 +14,11 @@ namespace Runable.Orchestrator.Sandboxes;
 /// </summary>
 public sealed class BoxProxy(IHttpForwarder forwarder)
 {
-    private readonly ConcurrentDictionary<string, HttpMessageInvoker> _invokers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SocketsHttpHandler> _handlers = new(StringComparer.Ordinal);
 
     public async Task ForwardAsync(HttpContext context, Sandbox sandbox, string path)
     {
-        var invoker = _invokers.GetOrAdd(sandbox.Id, _ => new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(sandbox.BoxSocket), cancellationToken).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        }));
+        using var invoker = new HttpMessageInvoker(Handler(sandbox), disposeHandler: false);
         var error = await forwarder.SendAsync(context, "http://box/", invoker, ForwarderRequestConfig.Empty,
             new BoxTransformer(sandbox.BoxToken, path)).ConfigureAwait(false);
         if (error != ForwarderError.None && !context.Response.HasStarted)
@@ -38,12 +27,44 @@ public sealed class BoxProxy(IHttpForwarder forwarder)
         }
     }
 
+    /// <summary>A client of the sandbox's box for the orchestrator's own use (an agent's tools), on the same connection pool.</summary>
+    public BoxClient Client(Sandbox sandbox)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        var http = new HttpClient(Handler(sandbox), disposeHandler: false) { BaseAddress = new Uri("http://box/"), Timeout = Timeout.InfiniteTimeSpan };
+        return new BoxClient(http, sandbox.BoxToken, ownsHttpClient: true);
+    }
+
+    /// <summary>The sandbox's connection pool: HTTP over its box's unix socket.</summary>
+    private SocketsHttpHandler Handler(Sandbox sandbox) => _handlers.GetOrAdd(sandbox.Id, _ => new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectCallback = async (_, cancellationToken) =>
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(sandbox.BoxSocket), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    });
+
     /// <summary>Forgets the connection pool of a destroyed sandbox.</summary>
     public void Forget(string sandboxId)
     {
-        if (_invokers.TryRemove(sandboxId, out var invoker))
+        if (_handlers.TryRemove(sandboxId, out var handler))
         {
-            invoker.Dispose();
+            handler.Dispose();
         }
     }
 

@@ -53,6 +53,13 @@ public sealed partial class SandboxService(ISandboxBackend backend, SandboxPool 
     /// <summary>The sandbox with its private connection details, for the proxy.</summary>
     internal Sandbox Find(Caller caller, string id) => FindEntry(caller, id).Sandbox;
 
+    /// <summary>The caller's running sandbox <paramref name="id"/>, if there is one.</summary>
+    internal bool TryFind(Caller caller, string id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sandbox? sandbox)
+    {
+        sandbox = _running.TryGetValue(id, out var entry) && entry.Tenant == caller.Tenant ? entry.Sandbox : null;
+        return sandbox is not null;
+    }
+
     /// <summary>Marks the sandbox busy until the returned scope ends (a proxied request, an open WebSocket).</summary>
     internal IDisposable Activity(Caller caller, string id)
     {
