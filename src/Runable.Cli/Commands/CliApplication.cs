@@ -10,7 +10,7 @@ public static class CliApplication
     public static RootCommand Build(Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
-        return new RootCommand("Runable: run coding agents and their tools in sandboxes.")
+        var root = new RootCommand("Runable: run coding agents and their tools in sandboxes.")
         {
             BoxCommand.Create(environment),
             ServeCommand.Create(environment),
@@ -18,6 +18,12 @@ public static class CliApplication
             ShellCommand.Create(environment),
             DoctorCommand.Create(),
         };
+        foreach (var command in JobCommands.Create(environment))
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
     }
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>

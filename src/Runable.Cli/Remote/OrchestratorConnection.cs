@@ -20,7 +20,7 @@ public sealed class RemoteOptions
     };
 
     /// <summary>The API key sent as <c>X-API-Key</c>.</summary>
-    public Option<string?> Key { get; } = new("--key")
+    public Option<string?> Key { get; } = new("--key", "--api-key")
     {
         Description = "API key [default: $RUNABLE_API_KEY, else $AGENT_API_KEY, else the file .runable/admin.key].",
         HelpName = "KEY",
@@ -189,6 +189,81 @@ public sealed class OrchestratorConnection : IDisposable
         }
 
         throw new RemoteProblemException(code ?? $"http_{status}", detail ?? $"The orchestrator answered {status} {response.ReasonPhrase}.");
+    }
+
+    /// <summary>
+    /// A job's events after <paramref name="after"/> as they come (SSE), until the job's last one; a dropped
+    /// connection is resumed from the last event received (<c>Last-Event-ID</c>), so none is missed or repeated.
+    /// </summary>
+    public async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<string>> FollowEventsAsync(string jobId, long after,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var last = after;
+        for (var failures = 0; ; )
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/jobs/{Uri.EscapeDataString(jobId)}/events");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            request.Headers.Add("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException) when (++failures < 10)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(5, failures)), cancellationToken);
+                continue;
+            }
+
+            using (response)
+            {
+                if (!response.IsSuccessStatusCode)
+                {
+                    var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                    throw new RemoteProblemException(problem?["code"]?.GetValue<string>() ?? $"http_{(int)response.StatusCode}",
+                        problem?["detail"]?.GetValue<string>() ?? $"The orchestrator answered {(int)response.StatusCode}.");
+                }
+
+                var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+                var enumerator = System.Net.ServerSentEvents.SseParser.Create(stream).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+                var ended = false;
+                try
+                {
+                    while (true)
+                    {
+                        try
+                        {
+                            if (!await enumerator.MoveNextAsync())
+                            {
+                                ended = true;
+                                break;
+                            }
+                        }
+                        catch (Exception e) when (e is HttpRequestException or IOException && ++failures < 10)
+                        {
+                            break; // dropped: resume after the last event
+                        }
+
+                        failures = 0;
+                        if (long.TryParse(enumerator.Current.EventId, out var seq))
+                        {
+                            last = seq;
+                        }
+
+                        yield return enumerator.Current;
+                    }
+                }
+                finally
+                {
+                    await enumerator.DisposeAsync();
+                }
+
+                if (ended)
+                {
+                    yield break;
+                }
+            }
+        }
     }
 
     /// <summary>A typed client of the sandbox's box, through the orchestrator's proxy.</summary>
