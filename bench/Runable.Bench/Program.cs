@@ -154,6 +154,11 @@ if (File.Exists("/usr/bin/bwrap"))
     Directory.Delete(state, recursive: true);
 }
 
+Console.Error.WriteLine("- POST /v1/jobs (SQLite) vs GET /v1/jobs/{id}; submit until a worker starts the job; submits/s with 8 clients; leases/s");
+var jobQueue = await JobThroughput.RunAsync(runableDirectory, calls);
+comparisons.Add(new Comparison("job submit", jobQueue.Submit, jobQueue.Get, "submit p50 <= 10 ms"));
+comparisons.Add(new Comparison("job submit until a worker starts it", jobQueue.SubmitToRunning, jobQueue.Submit, "reported"));
+
 var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 var table = new StringBuilder();
 table.AppendLine($"# Box benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {calls} calls each)");
@@ -165,6 +170,10 @@ foreach (var c in comparisons)
     table.AppendLine(string.Create(CultureInfo.InvariantCulture,
         $"| {c.What} | {c.Subject.P50:0.000} / {c.Subject.P99:0.000} | {c.Baseline.Name} | {c.Baseline.P50:0.000} / {c.Baseline.P99:0.000} | {c.RatioP50:0.00}x / {c.RatioP99:0.00}x | {c.Target} |"));
 }
+
+table.AppendLine();
+table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+    $"Job queue on SQLite: {jobQueue.SubmitsPerSecond:0} submits/s from 8 concurrent clients (target >= 500), {jobQueue.LeasesPerSecond:0} jobs leased and ended per second by one loop."));
 
 if (density is not null)
 {
@@ -186,6 +195,7 @@ await File.WriteAllTextAsync(Path.Combine(resultsDirectory, $"box-{stamp}.json")
         ratio_p99 = c.RatioP99,
     }),
     density,
+    job_queue = new { submits_per_second = jobQueue.SubmitsPerSecond, leases_per_second = jobQueue.LeasesPerSecond },
 }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"Wrote {Path.Combine(resultsDirectory, "box.md")}");
 

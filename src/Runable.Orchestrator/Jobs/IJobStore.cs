@@ -10,7 +10,7 @@ namespace Runable.Orchestrator.Jobs;
 public interface IJobStore
 {
     /// <summary>
-    /// Adds a queued job. With an idempotency key already used by the tenant, returns that job instead
+    /// Adds a queued job, with its first event (<c>status: queued</c>) in the same write. With an idempotency key already used by the tenant, returns that job instead
     /// (<c>Created</c> false) when the request is the same, and throws a 409 when it is not.
     /// </summary>
     Task<(Job Job, bool Created)> SubmitAsync(Job job, string? idempotencyKey, string requestHash, CancellationToken cancellationToken = default);

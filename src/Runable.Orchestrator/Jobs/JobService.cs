@@ -58,7 +58,7 @@ public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider ti
         var (stored, created) = await store.SubmitAsync(job, idempotencyKey, hash, cancellationToken).ConfigureAwait(false);
         if (created)
         {
-            await AppendAsync(stored.Id, "status", new { status = JobStatus.Queued }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            hub.Notify(stored.Id);
             Submitted?.Invoke();
         }
 

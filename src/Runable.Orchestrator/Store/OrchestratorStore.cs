@@ -66,6 +66,7 @@ public sealed class OrchestratorStore
         );
         CREATE INDEX jobs_tenant ON jobs (tenant, num);
         CREATE INDEX jobs_status ON jobs (status, priority, num);
+        CREATE INDEX jobs_status_tenant ON jobs (status, tenant);
         CREATE TABLE job_events (
             job_id TEXT NOT NULL,
             seq INTEGER NOT NULL,

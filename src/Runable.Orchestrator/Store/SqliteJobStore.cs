@@ -10,10 +10,13 @@ namespace Runable.Orchestrator.Store;
 /// <summary>
 /// <see cref="IJobStore"/> on the orchestrator's SQLite database. Every write is one statement or one transaction
 /// (SQLite serializes writers, so a lease is taken by exactly one worker), durable when it returns
-/// (WAL with <c>synchronous = FULL</c>).
+/// (WAL with <c>synchronous = FULL</c>). Writers of this process also take turns on a lock of their own: SQLite
+/// answers a second concurrent writer "busy", and the retry waits far longer than a write takes.
 /// </summary>
 public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
 {
+    private readonly Lock _writer = new();
+
     private const string Columns = """
         id, tenant, task, status, spec, labels, priority, model, created_at, started_at, finished_at, attempts, sandbox_id,
         steps, input_tokens, output_tokens, cost_usd, summary, reason, error, cancel_requested, lease_owner, lease_expires_at
@@ -24,6 +27,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     public Task<(Job Job, bool Created)> SubmitAsync(Job job, string? idempotencyKey, string requestHash, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
+        using var turn = _writer.EnterScope();
         using var connection = store.Open();
         using var transaction = connection.BeginTransaction();
         if (idempotencyKey is not null &&
@@ -43,6 +47,8 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
             ("$id", job.Id), ("$tenant", job.Tenant), ("$task", job.Task), ("$status", job.Status), ("$spec", job.Spec),
             ("$labels", JsonSerializer.Serialize(job.Labels)), ("$priority", job.Priority), ("$model", job.Model),
             ("$key", idempotencyKey), ("$hash", requestHash), ("$created", At(job.CreatedAt)));
+        Write(connection, transaction, "INSERT INTO job_events (job_id, seq, type, data, created_at) VALUES ($id, 1, 'status', $data, $created)",
+            ("$id", job.Id), ("$data", $$"""{"status":"{{job.Status}}"}"""), ("$created", At(job.CreatedAt)));
         transaction.Commit();
         return Task.FromResult((job, true));
     }
@@ -72,7 +78,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     public Task<Job?> RequestCancelAsync(string tenant, string id, CancellationToken cancellationToken = default)
     {
         var now = At(DateTimeOffset.UtcNow);
-        var rows = store.Query($"""
+        var rows = WriteQuery($"""
             UPDATE jobs SET
               cancel_requested = CASE WHEN status IN ('{JobStatus.Succeeded}', '{JobStatus.Failed}', '{JobStatus.Cancelled}', '{JobStatus.TimedOut}') THEN cancel_requested ELSE 1 END,
               status = CASE WHEN status = '{JobStatus.Queued}' THEN '{JobStatus.Cancelled}' ELSE status END,
@@ -87,7 +93,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     public Task<JobEvent?> AppendAsync(string jobId, string type, JsonElement data, string? leaseOwner = null, CancellationToken cancellationToken = default)
     {
         var created = DateTimeOffset.UtcNow;
-        var rows = store.Query("""
+        var rows = WriteQuery("""
             INSERT INTO job_events (job_id, seq, type, data, created_at)
             SELECT $job, COALESCE((SELECT MAX(seq) FROM job_events WHERE job_id = $job), 0) + 1, $type, $data, $created
             WHERE $owner IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $job AND lease_owner = $owner)
@@ -110,7 +116,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     public Task<Job?> LeaseAsync(string owner, DateTimeOffset now, DateTimeOffset expiresAt, int globalLimit, int tenantLimit,
         CancellationToken cancellationToken = default)
     {
-        var rows = store.Query($"""
+        var rows = WriteQuery($"""
             UPDATE jobs SET status = '{JobStatus.Starting}', lease_owner = $owner || '/' || (attempts + 1), lease_expires_at = $expires,
                 attempts = attempts + 1, started_at = COALESCE(started_at, $now)
             WHERE num = (
@@ -126,7 +132,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     }
 
     public Task<Job?> RenewAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        Task.FromResult(store.Query($"""
+        Task.FromResult(WriteQuery($"""
             UPDATE jobs SET lease_expires_at = $expires
             WHERE id = $id AND lease_owner = $owner AND status IN {ActiveStatuses}
             RETURNING {Columns}
@@ -135,7 +141,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     public Task<bool> UpdateAsync(string jobId, string owner, string status, string? sandboxId, JobUsage usage, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(usage);
-        return Task.FromResult(store.Execute($"""
+        return Task.FromResult(WriteExecute($"""
             UPDATE jobs SET status = $status, sandbox_id = COALESCE($sandbox, sandbox_id), steps = $steps,
                 input_tokens = $input, output_tokens = $output, cost_usd = $cost
             WHERE id = $id AND lease_owner = $owner AND status IN {ActiveStatuses}
@@ -152,7 +158,7 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
             throw new ArgumentException($"'{status}' is not a final status.", nameof(status));
         }
 
-        return Task.FromResult(store.Execute($"""
+        return Task.FromResult(WriteExecute($"""
             UPDATE jobs SET status = $status, finished_at = $now, summary = $summary, reason = $reason, error = $error,
                 lease_owner = NULL, lease_expires_at = NULL
             WHERE id = $id AND lease_owner = $owner AND status IN {ActiveStatuses}
@@ -162,14 +168,14 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     }
 
     public Task<bool> ReleaseAsync(string jobId, string owner, CancellationToken cancellationToken = default) =>
-        Task.FromResult(store.Execute($"""
+        Task.FromResult(WriteExecute($"""
             UPDATE jobs SET status = '{JobStatus.Queued}', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL
             WHERE id = $id AND lease_owner = $owner AND status IN {ActiveStatuses}
             """, ("$id", jobId), ("$owner", owner)) == 1);
 
     public Task<IReadOnlyList<Job>> RecoverExpiredAsync(DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken = default)
     {
-        var rows = store.Query($"""
+        var rows = WriteQuery($"""
             UPDATE jobs SET
               status = CASE WHEN attempts >= $max OR cancel_requested = 1
                             THEN (CASE WHEN cancel_requested = 1 THEN '{JobStatus.Cancelled}' ELSE '{JobStatus.Failed}' END)
@@ -183,6 +189,18 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
             RETURNING {Columns}
             """, Map, ("$now", At(now)), ("$max", maxAttempts));
         return Task.FromResult<IReadOnlyList<Job>>(rows);
+    }
+
+    private List<T> WriteQuery<T>(string sql, Func<SqliteDataReader, T> map, params (string Name, object? Value)[] parameters)
+    {
+        using var turn = _writer.EnterScope();
+        return store.Query(sql, map, parameters);
+    }
+
+    private int WriteExecute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var turn = _writer.EnterScope();
+        return store.Execute(sql, parameters);
     }
 
     /// <summary>Timestamps as sortable UTC text, so that comparisons in SQL are comparisons in time.</summary>

@@ -131,18 +131,21 @@ public sealed class JobStoreTests : IDisposable
     {
         var job = await SubmitAsync("t");
         var other = await SubmitAsync("t");
-        for (var i = 1; i <= 5; i++)
+        // Submitting wrote the first event, status queued, in the same transaction.
+        Assert.Equal(("status", "queued"), Assert.Single(await _store.EventsAsync(job.Id, 0, 10, Ct)) is var first
+            ? (first.Type, first.Data.GetProperty("status").GetString()) : default);
+        for (var i = 2; i <= 6; i++)
         {
             Assert.Equal(i, (await _store.AppendAsync(job.Id, "tool_result", Json($$"""{"i":{{i}}}"""), null, Ct))!.Seq);
         }
 
-        Assert.Equal(1, (await _store.AppendAsync(other.Id, "status", Json("""{"status":"queued"}"""), null, Ct))!.Seq);
+        Assert.Equal(2, (await _store.AppendAsync(other.Id, "status", Json("""{"status":"queued"}"""), null, Ct))!.Seq);
 
         var reopened = new SqliteJobStore(new OrchestratorStore(_directory));
         Assert.Equal(JobStatus.Queued, (await reopened.GetAsync("t", job.Id, Ct))!.Status);
-        var events = await reopened.EventsAsync(job.Id, 2, 10, Ct);
-        Assert.Equal([3L, 4L, 5L], events.Select(e => e.Seq));
-        Assert.Equal(3, events[0].Data.GetProperty("i").GetInt32());
+        var events = await reopened.EventsAsync(job.Id, 3, 10, Ct);
+        Assert.Equal([4L, 5L, 6L], events.Select(e => e.Seq));
+        Assert.Equal(4, events[0].Data.GetProperty("i").GetInt32());
         Assert.Equal(2, (await reopened.EventsAsync(job.Id, 0, 2, Ct)).Count);
     }
 
