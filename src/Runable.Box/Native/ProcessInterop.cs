@@ -60,6 +60,17 @@ internal static partial class ProcessInterop
         return kill(-processGroup, signal) == 0;
     }
 
+    /// <summary>Sends <paramref name="signal"/> to the one process <paramref name="pid"/>; false when it is gone.</summary>
+    public static bool SignalProcess(int pid, int signal)
+    {
+        if (pid <= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pid), "Refusing to signal process 0, 1 or a negative one.");
+        }
+
+        return kill(pid, signal) == 0;
+    }
+
     /// <summary>True when any process of the group still exists.</summary>
     public static bool GroupExists(int processGroup) => processGroup > 1 && kill(-processGroup, 0) == 0;
 

@@ -117,11 +117,16 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>Sends a signal to the child's whole process group; false when no process of it is left.</summary>
-    public bool SignalGroup(int signal) => ProcessInterop.SignalGroup(Pid, signal);
+    /// <summary>
+    /// Sends a signal to the child's whole process group; false when no process of it is left. Right after the
+    /// start the child may not have made its group yet (setsid runs first): then it alone gets the signal, being
+    /// the only process there is (and, not yet reaped, still the owner of its pid).
+    /// </summary>
+    public bool SignalGroup(int signal) =>
+        ProcessInterop.SignalGroup(Pid, signal) || (!Exited.IsCompleted && ProcessInterop.SignalProcess(Pid, signal));
 
     /// <summary>Kills every process of the child's group.</summary>
-    public void KillGroup() => ProcessInterop.SignalGroup(Pid, ProcessInterop.SIGKILL);
+    public void KillGroup() => SignalGroup(ProcessInterop.SIGKILL);
 
     public void Dispose()
     {

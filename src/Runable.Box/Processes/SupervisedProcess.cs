@@ -134,7 +134,7 @@ public sealed class SupervisedProcess : IDisposable
     /// <summary>Sends a signal to the process's whole group.</summary>
     public void Signal(int signal)
     {
-        if (Pid <= 1 || !ProcessInterop.SignalGroup(Pid, signal))
+        if (Pid <= 1 || !(_child?.SignalGroup(signal) ?? ProcessInterop.SignalGroup(Pid, signal)))
         {
             throw new BoxException(BoxErrorKind.Conflict, BoxErrorCodes.ProcessNotRunning,
                 $"No process of {Id}'s group is running any more.");
@@ -144,7 +144,11 @@ public sealed class SupervisedProcess : IDisposable
     /// <summary>Kills the process's whole group, if any of it is left.</summary>
     public void KillGroup()
     {
-        if (Pid > 1)
+        if (_child is not null)
+        {
+            _child.KillGroup();
+        }
+        else if (Pid > 1)
         {
             ProcessInterop.SignalGroup(Pid, ProcessInterop.SIGKILL);
         }

@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Runable.Box.Native;
 using Runable.Box.Protocol;
 using Runable.Box.Protocol.Processes;
 
@@ -56,6 +58,21 @@ public sealed class ProcessTests(BoxServerFixture box) : IClassFixture<BoxServer
         var error = await Assert.ThrowsAsync<BoxException>(() => box.Client.SignalAsync(started.ProcessId, "SEGFAULTPLEASE", Ct));
         Assert.Equal(BoxErrorCodes.InvalidArgument, error.Code);
         await box.Client.SignalAsync(started.ProcessId, "KILL", Ct);
+    }
+
+    [Fact]
+    public async Task Signal_RightAfterTheStart_ReachesTheProcess()
+    {
+        // The supervisor itself (no HTTP in between): the signal can come before the child has made its own
+        // process group, which used to answer "no process is running any more".
+        var supervisor = box.Services.GetRequiredService<Runable.Box.Processes.ProcessSupervisor>();
+        for (var i = 0; i < 50; i++)
+        {
+            var process = supervisor.Start("sleep 30", null, null);
+            process.Signal(ProcessInterop.SIGKILL);
+            var info = await box.Client.WaitForExitAsync(process.Id, cancellationToken: Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            Assert.Equal(137, info.ExitCode);
+        }
     }
 
     [Fact]
