@@ -34,6 +34,11 @@ public static class JobThroughput
                 PoolSize = 0,
                 OnAdminKeyCreated = k => key = k,
                 Jobs = new JobWorkerOptions { MaxRunning = 64, MaxRunningPerTenant = 64 },
+                Models = new Runable.Orchestrator.Models.ModelSettings
+                {
+                    DefaultModel = "openai:bench",
+                    OpenAI = new Runable.Orchestrator.Models.ModelEndpointSettings { BaseUrl = new Uri("http://127.0.0.1:9/v1"), ApiKey = "unused" },
+                },
             }, configure: b =>
             {
                 b.Logging.ClearProviders();

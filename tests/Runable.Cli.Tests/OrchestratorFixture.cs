@@ -34,6 +34,14 @@ public sealed class OrchestratorFixture : IAsyncLifetime
             RunableDirectory = BoxProgram.Locate(),
             PoolSize = 0,
             OnAdminKeyCreated = key => AdminKey = key,
+
+            // Jobs are queued, not run: a model where nothing listens is enough to submit them.
+            Models = new Runable.Orchestrator.Models.ModelSettings
+            {
+                DefaultModel = "openai:queue-only",
+                OpenAI = new Runable.Orchestrator.Models.ModelEndpointSettings { BaseUrl = new Uri("http://127.0.0.1:9/v1"), ApiKey = "unused" },
+            },
+            Jobs = new Runable.Orchestrator.Jobs.JobWorkerOptions { MaxRunning = 0 },
         }, configure: builder => builder.Logging.ClearProviders());
         await _app.StartAsync();
         Url = OrchestratorServer.ListeningUrls(_app).First().TrimEnd('/');

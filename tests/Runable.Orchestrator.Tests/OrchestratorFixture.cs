@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Runable.Orchestrator.Hosting;
+using Runable.Orchestrator.Jobs;
+using Runable.Orchestrator.Models;
 using Runable.Sandboxes.Network;
 
 namespace Runable.Orchestrator.Tests;
@@ -55,6 +57,8 @@ public sealed class OrchestratorFixture : IAsyncLifetime
             PoolSize = 1,
             ReapInterval = TimeSpan.FromMilliseconds(200),
             OnAdminKeyCreated = key => AdminKey = key,
+            Models = QueueOnlyModels,
+            Jobs = new JobWorkerOptions { MaxRunning = 0 },
             Egress = new EgressOptions
             {
                 Hosts = new Dictionary<string, IPAddress[]>
@@ -102,6 +106,16 @@ public sealed class OrchestratorFixture : IAsyncLifetime
     }
 
     /// <summary>The directory of the runable-box program the sandboxes run.</summary>
+    /// <summary>
+    /// A model configured at an address where nothing listens: enough to submit jobs, for orchestrators that only queue
+    /// them (<c>Jobs.MaxRunning = 0</c>). Tests of running jobs start a scripted model of their own.
+    /// </summary>
+    public static ModelSettings QueueOnlyModels { get; } = new()
+    {
+        DefaultModel = "openai:queue-only",
+        OpenAI = new ModelEndpointSettings { BaseUrl = new Uri("http://127.0.0.1:9/v1"), ApiKey = "unused" },
+    };
+
     public static string RunableDirectory() => Runable.Sandboxes.BoxProgram.Locate();
 
     private sealed class QueueLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider

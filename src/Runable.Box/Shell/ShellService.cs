@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Runable.Box.Native;
 using Runable.Box.Processes;
 using Runable.Box.Protocol;
 using Runable.Box.Protocol.Shell;
@@ -14,6 +15,7 @@ namespace Runable.Box.Shell;
 public sealed class ShellService : IDisposable
 {
     private static readonly TimeSpan s_outputGrace = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan s_outputDrain = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, ShellSession> _sessions = new(StringComparer.Ordinal);
     private readonly ProcessSupervisor _supervisor;
     private readonly BoxState _state;
@@ -126,7 +128,11 @@ public sealed class ShellService : IDisposable
 
         if (process.HasExited)
         {
-            await process.WaitForOutputAsync(s_outputGrace, CancellationToken.None).ConfigureAwait(false);
+            // Output still in the pipes is read to the end. Only a process the command left running in the
+            // background can hold them open for good: then the grace is short; otherwise the pump is only behind
+            // (a busy machine) and is waited for.
+            var grace = process.Pid > 1 && ProcessInterop.GroupExists(process.Pid) ? s_outputGrace : s_outputDrain;
+            await process.WaitForOutputAsync(grace, CancellationToken.None).ConfigureAwait(false);
         }
 
         var inline = _state.Options.InlineOutputBytes;

@@ -125,26 +125,13 @@ public static class JobCommands
         var remote = new RemoteOptions();
         var command = new Command("cancel", "Stop jobs: a queued one at once, a running one at its next move.") { jobs };
         remote.AddTo(command);
-        command.SetAction((parseResult, cancellationToken) => OrchestratorConnection.RunAsync(parseResult, remote, environment, async (connection, token) =>
-        {
-            var exitCode = 0;
-            foreach (var id in parseResult.GetRequiredValue(jobs))
+        command.SetAction((parseResult, cancellationToken) => OrchestratorConnection.RunAsync(parseResult, remote, environment, (connection, token) =>
+            connection.ForEachAsync(parseResult.GetRequiredValue(jobs), async id =>
             {
-                try
-                {
-                    var job = JsonNode.Parse(await connection.SendAsync(HttpMethod.Post, $"v1/jobs/{Uri.EscapeDataString(id)}/cancel", null, token));
-                    var status = job?["status"]?.GetValue<string>();
-                    await parseResult.InvocationConfiguration.Output.WriteLineAsync(status == "cancelled" ? $"{id} cancelled" : $"{id} stopping ({status})");
-                }
-                catch (RemoteProblemException e)
-                {
-                    await parseResult.InvocationConfiguration.Error.WriteLineAsync(connection.Describe(e));
-                    exitCode = 1;
-                }
-            }
-
-            return exitCode;
-        }, cancellationToken));
+                var job = JsonNode.Parse(await connection.SendAsync(HttpMethod.Post, $"v1/jobs/{Uri.EscapeDataString(id)}/cancel", null, token));
+                var status = job?["status"]?.GetValue<string>();
+                return status == "cancelled" ? $"{id} cancelled" : $"{id} stopping ({status})";
+            }, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error), cancellationToken));
         return command;
     }
 

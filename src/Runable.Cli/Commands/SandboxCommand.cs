@@ -155,25 +155,12 @@ public static class SandboxCommand
         var remote = new RemoteOptions();
         var command = new Command("rm", "Destroy sandboxes: every process, their cgroups and their files.") { sandboxes };
         remote.AddTo(command);
-        command.SetAction((parseResult, cancellationToken) => OrchestratorConnection.RunAsync(parseResult, remote, environment, async (connection, token) =>
-        {
-            var exitCode = 0;
-            foreach (var id in parseResult.GetRequiredValue(sandboxes))
+        command.SetAction((parseResult, cancellationToken) => OrchestratorConnection.RunAsync(parseResult, remote, environment, (connection, token) =>
+            connection.ForEachAsync(parseResult.GetRequiredValue(sandboxes), async id =>
             {
-                try
-                {
-                    await connection.SendAsync(HttpMethod.Delete, $"v1/sandboxes/{Uri.EscapeDataString(id)}", null, token);
-                    await parseResult.InvocationConfiguration.Output.WriteLineAsync(id);
-                }
-                catch (RemoteProblemException e)
-                {
-                    await parseResult.InvocationConfiguration.Error.WriteLineAsync(connection.Describe(e));
-                    exitCode = 1;
-                }
-            }
-
-            return exitCode;
-        }, cancellationToken));
+                await connection.SendAsync(HttpMethod.Delete, $"v1/sandboxes/{Uri.EscapeDataString(id)}", null, token);
+                return id;
+            }, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error), cancellationToken));
         return command;
     }
 

@@ -157,6 +157,33 @@ public sealed class OrchestratorConnection : IDisposable
         };
     }
 
+    /// <summary>
+    /// Does <paramref name="act"/> for each id, printing the line it returns, or the problem when the orchestrator
+    /// refused; 0 when every one succeeded, 1 otherwise (the others are still done).
+    /// </summary>
+    public async Task<int> ForEachAsync(IEnumerable<string> ids, Func<string, Task<string>> act, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(act);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var exitCode = 0;
+        foreach (var id in ids)
+        {
+            try
+            {
+                await output.WriteLineAsync(await act(id));
+            }
+            catch (RemoteProblemException e)
+            {
+                await error.WriteLineAsync(Describe(e));
+                exitCode = 1;
+            }
+        }
+
+        return exitCode;
+    }
+
     /// <summary>Sends a request with an optional JSON body and returns the response's body text (empty for 204).</summary>
     public async Task<string> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
     {

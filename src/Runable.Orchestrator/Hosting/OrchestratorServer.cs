@@ -1,12 +1,16 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Prometheus;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Runable.Orchestrator.Agents;
 using Runable.Orchestrator.Auth;
 using Runable.Orchestrator.Jobs;
 using Runable.Orchestrator.Keys;
 using Runable.Orchestrator.Metrics;
+using Runable.Orchestrator.Models;
 using Runable.Orchestrator.Sandboxes;
 using Runable.Orchestrator.Store;
+using Runable.Orchestrator.Workspaces;
 using Runable.Sandboxes;
 using Runable.Sandboxes.Bubblewrap;
 using Runable.Sandboxes.Network;
@@ -51,8 +55,16 @@ public static class OrchestratorServer
         builder.Services.AddSingleton<BoxProxy>();
         builder.Services.AddSingleton<IJobStore, SqliteJobStore>();
         builder.Services.AddSingleton<JobEventHub>();
+        if (settings.Models is not null)
+        {
+            builder.Services.AddSingleton(settings.Models);
+        }
+
+        builder.Services.AddModels();
+        builder.Services.AddWorkspaces(settings.DataDirectory, settings.Workspaces);
+        builder.Services.AddSingleton(settings.Agent);
         builder.Services.AddSingleton(sp => new JobService(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<JobEventHub>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ISandboxBackend>().Name));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ISandboxBackend>().Name, sp.GetRequiredService<ModelCatalog>()));
         builder.Services.AddSingleton<OrchestratorMetrics>();
         builder.Services.AddHostedService(sp => new SandboxReaper(sp.GetRequiredService<SandboxService>(), sp.GetRequiredService<TimeProvider>(),
             settings.ReapInterval, sp.GetRequiredService<ILogger<SandboxReaper>>()));
@@ -71,9 +83,10 @@ public static class OrchestratorServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxBoxBodyBytes);
 
         configure?.Invoke(builder);
-        if (builder.Services.Any(d => d.ServiceType == typeof(IJobRunner)))
+        if (settings.Jobs.MaxRunning > 0)
         {
-            // Jobs run in this process when something can run them.
+            // Jobs run in this process: by the agent, unless the caller brought a runner of its own.
+            builder.Services.TryAddSingleton<IJobRunner, AgentRunner>();
             builder.Services.AddSingleton(settings.Jobs);
             builder.Services.AddSingleton<JobWorker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
@@ -201,6 +214,7 @@ public static class OrchestratorServer
         var v1 = app.MapGroup("/v1");
         v1.MapJobEndpoints(json);
         app.MapSeedEndpoints(json);
+        app.MapUploadEndpoints();
         var keyRoutes = v1.MapGroup("").WithMetadata(json);
         keyRoutes.MapPost("/keys", (HttpContext context, CreateKeyRequest request) =>
         {

@@ -36,7 +36,16 @@ public sealed record OrchestratorSettings
     /// <summary>Browser origins (<c>https://ui.example.com</c>) whose pages may call the API (<c>RUNABLE_CORS_ORIGINS</c>); none by default.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
-    /// <summary>How many jobs run at once and how their leases are kept.</summary>
+    /// <summary>The models jobs use; null reads the <c>Models</c> configuration section and the conventional environment variables.</summary>
+    public Models.ModelSettings? Models { get; init; }
+
+    /// <summary>Uploads, git sources and artifacts of jobs.</summary>
+    public Workspaces.WorkspaceOptions Workspaces { get; init; } = new();
+
+    /// <summary>Defaults of the agent loop.</summary>
+    public Agents.AgentOptions Agent { get; init; } = new();
+
+    /// <summary>How many jobs run at once and how their leases are kept (<c>MaxRunning = 0</c>: this orchestrator queues jobs but runs none).</summary>
     public Jobs.JobWorkerOptions Jobs { get; init; } = new();
 
     /// <summary>Called once with the admin key created at first start (it is shown only then).</summary>

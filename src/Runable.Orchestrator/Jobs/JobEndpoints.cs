@@ -3,6 +3,7 @@ using System.Net.ServerSentEvents;
 using Microsoft.AspNetCore.Mvc;
 using Runable.Orchestrator.Auth;
 using Runable.Orchestrator.Sandboxes;
+using Runable.Orchestrator.Workspaces;
 
 namespace Runable.Orchestrator.Jobs;
 
@@ -43,6 +44,16 @@ public static class JobEndpoints
 
         jobs.MapGet("/{id}/events", EventsAsync)
             .WithSummary("The job's event log after 'after': JSON, or with 'Accept: text/event-stream' a live stream resumable with Last-Event-ID.");
+
+        jobs.MapGet("/{id}/artifacts", async (HttpContext context, JobService service, ArtifactStore artifacts, string id) =>
+            Results.Ok(artifacts.List((await service.GetAsync(context.Require(Caller.JobsRead), id, context.RequestAborted)).Id)))
+            .WithSummary("The job's artifacts: diff.patch, workspace.tar.gz, trajectory.jsonl (saved when the job ends).");
+        jobs.MapGet("/{id}/artifacts/{name}", async (HttpContext context, JobService service, ArtifactStore artifacts, string id, string name) =>
+        {
+            var job = await service.GetAsync(context.Require(Caller.JobsRead), id, context.RequestAborted);
+            var info = artifacts.Get(job.Id, name);
+            return Results.Stream(artifacts.OpenRead(job.Id, name), ArtifactStore.ContentType(name), $"{job.Id}-{name}", info.CreatedAt);
+        }).WithSummary("One artifact of the job, as a download.");
 
         jobs.Map("/{id}/box/{**path}", (HttpContext context, JobService service, SandboxService sandboxes, BoxProxy proxy, string id, string? path) =>
             ForwardToBoxAsync(context, service, sandboxes, proxy, id, path ?? "", Caller.JobsWrite)).ExcludeFromDescription();

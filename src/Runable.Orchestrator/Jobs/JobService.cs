@@ -13,7 +13,8 @@ namespace Runable.Orchestrator.Jobs;
 /// <param name="hub">Wakes the followers of a job's events.</param>
 /// <param name="time">The clock.</param>
 /// <param name="backendName">The sandbox backend jobs run on, to check requests against.</param>
-public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider time, string backendName)
+/// <param name="models">The configured models, to refuse a job whose model cannot be used; null checks none.</param>
+public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider time, string backendName, Models.ModelCatalog? models = null)
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
     {
@@ -36,6 +37,18 @@ public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider ti
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
         request.Validate(backendName);
+        if (models is not null)
+        {
+            try
+            {
+                _ = models.Resolve(request.Model);
+            }
+            catch (Models.ModelConfigurationException e)
+            {
+                throw new OrchestratorException(400, e is Models.ModelNotConfiguredException ? "model_not_configured" : "invalid_model", e.Message);
+            }
+        }
+
         if (idempotencyKey is { Length: 0 or > 255 })
         {
             throw new OrchestratorException(400, "invalid_argument", "Idempotency-Key must be 1 to 255 characters.");

@@ -32,9 +32,20 @@ public static class SeedEndpoints
                 JobEndpoints.ForwardToBoxAsync(context, service, sandboxes, proxy, job_id, $"{tool}/{action}", Caller.JobsWrite))
             .WithSummary("The job's box route /{tool}/{action}, query and body passed through.");
 
-        seed.MapGet("/download/{job_id}", (HttpContext context, JobService service, SandboxService sandboxes, BoxProxy proxy, string job_id) =>
-            JobEndpoints.ForwardToBoxAsync(context, service, sandboxes, proxy, job_id, "files/archive", Caller.JobsRead))
-            .WithSummary("The job's workspace as tar.gz (from its sandbox while it has one).");
+        seed.MapGet("/download/{job_id}", async (HttpContext context, JobService service, SandboxService sandboxes, BoxProxy proxy,
+            Workspaces.ArtifactStore artifacts, string job_id) =>
+        {
+            // The archive saved when the job ended; before that, the workspace as it is now in the job's sandbox.
+            var job = await service.GetAsync(context.Require(Caller.JobsRead), job_id, context.RequestAborted);
+            if (artifacts.List(job.Id).Any(a => a.Name == Workspaces.WorkspaceArtifacts.WorkspaceArchiveName))
+            {
+                await Results.Stream(artifacts.OpenRead(job.Id, Workspaces.WorkspaceArtifacts.WorkspaceArchiveName), "application/gzip", $"{job.Id}-workspace.tar.gz")
+                    .ExecuteAsync(context);
+                return;
+            }
+
+            await JobEndpoints.ForwardToBoxAsync(context, service, sandboxes, proxy, job_id, "files/archive", Caller.JobsRead);
+        }).WithSummary("The job's workspace as tar.gz: saved when the job ended, or from its sandbox while it runs.");
         return app;
     }
 }

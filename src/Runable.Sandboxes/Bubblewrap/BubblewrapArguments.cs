@@ -96,6 +96,10 @@ public static class BubblewrapArguments
             "--setenv", "USER", "runable",
             "--setenv", "LANG", "C.UTF-8",
             "--setenv", "TMPDIR", "/tmp",
+
+            // No __pycache__ in the workspace: it would land in the job's diff, and a .pyc of a file edited twice
+            // within a second to the same size is taken for current (its mtime and size match).
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
             "--setenv", "DOTNET_CLI_TELEMETRY_OPTOUT", "1",
             "--setenv", "DOTNET_gcServer", "0",
             "--setenv", "DOTNET_GCgen0size", "0x400000",

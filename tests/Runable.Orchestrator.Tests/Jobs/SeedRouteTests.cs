@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Runable.Orchestrator.Hosting;
+using Runable.Orchestrator.Jobs;
 
 namespace Runable.Orchestrator.Tests.Jobs;
 
@@ -46,6 +47,7 @@ public sealed class SeedRouteTests(OrchestratorFixture orchestrator) : IClassFix
             {
                 Port = 0, DataDirectory = data, RunableDirectory = OrchestratorFixture.RunableDirectory(), PoolSize = 0,
                 OnAdminKeyCreated = k => key = k, CorsOrigins = ["http://ui.test:8080"],
+                Models = OrchestratorFixture.QueueOnlyModels, Jobs = new JobWorkerOptions { MaxRunning = 0 },
             });
             await app.StartAsync(Ct);
             using var client = new HttpClient { BaseAddress = new Uri(OrchestratorServer.ListeningUrls(app).First()) };
