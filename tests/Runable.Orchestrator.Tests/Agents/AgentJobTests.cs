@@ -133,6 +133,35 @@ public sealed class AgentJobTests : IAsyncLifetime
         Assert.Contains("ANTHROPIC_API_KEY", (await JsonAsync(unknown)).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task MaxSteps_EndsTheJob_AndCancelStopsAStepMidway_WithTheArtifactsSaved()
+    {
+        _model.Enqueue(ScriptedTurn.Calls(ScriptedToolCall.Of("bash", new { command = "echo one > one.txt" }, "call_one")));
+        using var limited = await _http.PostAsJsonAsync("v1/jobs", new { task = "Write files.", limits = new { max_steps = 1 } }, Ct);
+        var limitedJob = await WaitForEndAsync((await JsonAsync(limited)).GetProperty("id").GetString()!);
+        Assert.Equal(("failed", "max_steps"), (limitedJob.GetProperty("status").GetString(), limitedJob.GetProperty("result").GetProperty("reason").GetString()));
+        Assert.Contains("one.txt", await _http.GetStringAsync($"v1/jobs/{limitedJob.GetProperty("id").GetString()}/artifacts/diff.patch", Ct), StringComparison.Ordinal);
+
+        // A step that hangs: the cancel stops it at once rather than after the tool's own timeout.
+        _model.Enqueue(ScriptedTurn.Calls(ScriptedToolCall.Of("bash", new { command = "echo started > started.txt; sleep 120" }, "call_hang")));
+        using var hanging = await _http.PostAsJsonAsync("v1/jobs", new { task = "Wait." }, Ct);
+        var id = (await JsonAsync(hanging)).GetProperty("id").GetString()!;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await JsonAsync(await _http.GetAsync($"v1/jobs/{id}/events", Ct))).EnumerateArray().Any(e => e.GetProperty("type").GetString() == "tool_call"))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the hanging call never started");
+            await Task.Delay(100, Ct);
+        }
+
+        await Task.Delay(500, Ct);
+        watch.Restart();
+        using var cancel = await _http.PostAsync($"v1/jobs/{id}/cancel", null, Ct);
+        var cancelled = await WaitForEndAsync(id);
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"the cancel took {watch.Elapsed.TotalSeconds:0} s");
+        Assert.Contains("started.txt", await _http.GetStringAsync($"v1/jobs/{id}/artifacts/diff.patch", Ct), StringComparison.Ordinal);
+    }
+
     private async Task<JsonElement> WaitForEndAsync(string id)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
