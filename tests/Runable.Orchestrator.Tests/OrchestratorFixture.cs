@@ -78,9 +78,12 @@ public sealed class OrchestratorFixture : IAsyncLifetime
     }
 
     /// <summary>An HTTP client carrying <paramref name="key"/>.</summary>
-    public HttpClient Client(string? key)
+    public HttpClient Client(string? key) => Client(BaseAddress, key);
+
+    /// <summary>An HTTP client of the orchestrator at <paramref name="baseAddress"/> carrying <paramref name="key"/>.</summary>
+    public static HttpClient Client(Uri baseAddress, string? key)
     {
-        var http = new HttpClient { BaseAddress = BaseAddress };
+        var http = new HttpClient { BaseAddress = baseAddress };
         if (key is not null)
         {
             http.DefaultRequestHeaders.Add("X-API-Key", key);

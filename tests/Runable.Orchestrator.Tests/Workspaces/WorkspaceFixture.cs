@@ -50,16 +50,7 @@ public sealed class WorkspaceFixture : IAsyncLifetime
         BaseAddress = new Uri(OrchestratorServer.ListeningUrls(_app).First().TrimEnd('/') + "/");
     }
 
-    public HttpClient Client(string? key)
-    {
-        var http = new HttpClient { BaseAddress = BaseAddress };
-        if (key is not null)
-        {
-            http.DefaultRequestHeaders.Add("X-API-Key", key);
-        }
-
-        return http;
-    }
+    public HttpClient Client(string? key) => OrchestratorFixture.Client(BaseAddress, key);
 
     /// <summary>A key of another tenant with the jobs scopes.</summary>
     public async Task<string> TenantKeyAsync(string tenant, CancellationToken cancellationToken)
