@@ -70,7 +70,8 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
                 await Log(run, "workspace", new { sandbox_id = sandboxId, baseline }, cancellationToken).ConfigureAwait(false);
             }
 
-            await using var tools = await AgentToolSet.CreateAsync(box, options.Tools, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var env = request.Env ?? [];
+            await using var tools = await AgentToolSet.CreateAsync(box, options.Tools with { Env = env }, cancellationToken: cancellationToken).ConfigureAwait(false);
             await Ensure(run.UpdateAsync(JobStatus.Running, sandboxId, usage, cancellationToken)).ConfigureAwait(false);
             await Log(run, "status", new { status = JobStatus.Running }, cancellationToken).ConfigureAwait(false);
             return await LoopAsync(run, model, tools, resumed ? history : [], usage, cancellationToken).ConfigureAwait(false);
@@ -134,11 +135,12 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
             messages.AddRange(response.Messages);
 
             // The step is in the log before anything of it is done.
+            var mask = Masker(request);
             await Log(run, "assistant", new
             {
                 step = usage.Steps,
-                text = said,
-                tool_calls = calls.Select(c => new { id = c.CallId, name = c.Name, arguments = c.Arguments }),
+                text = mask(said),
+                tool_calls = calls.Select(c => new { id = c.CallId, name = c.Name, arguments = Masked(c.Arguments, mask) }),
             }, cancellationToken).ConfigureAwait(false);
             await Log(run, "usage", new
             {
@@ -185,16 +187,27 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
         }
     }
 
+    /// <summary>
+    /// The job's environment values as they are masked in its events and logs (the values long enough to be secrets;
+    /// the model itself sees tool output unmasked, as the user's commands would).
+    /// </summary>
+    private static Func<string, string> Masker(SubmitJobRequest request)
+    {
+        var secrets = (request.Env ?? []).Values.Where(v => v.Length >= 8).Distinct().OrderByDescending(v => v.Length).ToList();
+        return text => secrets.Aggregate(text, (masked, secret) => masked.Replace(secret, "***", StringComparison.Ordinal));
+    }
+
     /// <summary>One tool call: logged, run (its failures are observations), its result logged.</summary>
     private static async Task<ToolResult> CallAsync(JobRun run, AgentToolSet tools, FunctionCallContent call, CancellationToken cancellationToken)
     {
-        await Log(run, "tool_call", new { id = call.CallId, name = call.Name, arguments = call.Arguments }, cancellationToken).ConfigureAwait(false);
+        var mask = Masker(run.Request);
+        await Log(run, "tool_call", new { id = call.CallId, name = call.Name, arguments = Masked(call.Arguments, mask) }, cancellationToken).ConfigureAwait(false);
         var result = await tools.InvokeAsync(call.Name, call.Arguments?.ToDictionary(a => a.Key, a => a.Value), cancellationToken).ConfigureAwait(false);
         await Log(run, "tool_result", new
         {
             id = call.CallId,
             name = call.Name,
-            text = result.Text,
+            text = mask(result.Text),
             is_error = result.IsError,
             truncated = result.Truncated,
             full_output_path = result.FullOutputPath,
@@ -203,6 +216,10 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
         }, cancellationToken).ConfigureAwait(false);
         return result;
     }
+
+    /// <summary>The arguments of a call with secrets masked in their text, for the log.</summary>
+    private static Dictionary<string, string>? Masked(IDictionary<string, object?>? arguments, Func<string, string> mask) =>
+        arguments?.ToDictionary(a => a.Key, a => mask(a.Value is JsonElement { ValueKind: JsonValueKind.String } s ? s.GetString() ?? "" : a.Value?.ToString() ?? ""));
 
     /// <summary>
     /// Rebuilds the conversation of an earlier attempt from its events; a call whose result was never logged gets

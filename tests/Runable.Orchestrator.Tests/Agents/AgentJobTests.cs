@@ -138,8 +138,11 @@ public sealed class AgentJobTests : IAsyncLifetime
     {
         // The step also looks for the model's key everywhere a sandbox could see it: environment and command lines.
         _model.Enqueue(ScriptedTurn.Calls(ScriptedToolCall.Of("bash",
-            new { command = "echo one > one.txt; { env; for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done; } 2>/dev/null | grep -c 'model-key-kept-in-the-orc[h]estrator'; ls /proc | grep -c '^[0-9]'" }, "call_one")));
-        using var limited = await _http.PostAsJsonAsync("v1/jobs", new { task = "Write files.", limits = new { max_steps = 1 } }, Ct);
+            new { command = "echo one > one.txt; { env; for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done; } 2>/dev/null | grep -c 'model-key-kept-in-the-orc[h]estrator'; ls /proc | grep -c '^[0-9]'; echo token=$API_TOKEN" }, "call_one")));
+        using var limited = await _http.PostAsJsonAsync("v1/jobs", new
+        {
+            task = "Write files.", limits = new { max_steps = 1 }, env = new Dictionary<string, string> { ["API_TOKEN"] = "s3cr3t-token-value" },
+        }, Ct);
         var limitedJob = await WaitForEndAsync((await JsonAsync(limited)).GetProperty("id").GetString()!);
         Assert.Equal(("failed", "max_steps"), (limitedJob.GetProperty("status").GetString(), limitedJob.GetProperty("result").GetProperty("reason").GetString()));
         var looked = (await JsonAsync(await _http.GetAsync($"v1/jobs/{limitedJob.GetProperty("id").GetString()}/events", Ct))).EnumerateArray()
@@ -147,6 +150,10 @@ public sealed class AgentJobTests : IAsyncLifetime
         var counts = looked.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(counts.Length >= 2 && counts[0] == "0" && int.Parse(counts[1], System.Globalization.CultureInfo.InvariantCulture) >= 3,
             $"the key was found, or too few processes were searched: {looked}");
+
+        // The job's env reached its commands, and its secret values are masked in the events.
+        Assert.Contains("token=***", looked, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t-token-value", await _http.GetStringAsync($"v1/jobs/{limitedJob.GetProperty("id").GetString()}/events", Ct), StringComparison.Ordinal);
         Assert.Contains("one.txt", await _http.GetStringAsync($"v1/jobs/{limitedJob.GetProperty("id").GetString()}/artifacts/diff.patch", Ct), StringComparison.Ordinal);
 
         // A step that hangs: the cancel stops it at once rather than after the tool's own timeout.

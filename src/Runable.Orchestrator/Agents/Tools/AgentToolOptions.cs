@@ -21,6 +21,13 @@ public sealed record AgentToolOptions
     /// <summary>Most characters of one output fetched from the box and saved whole; beyond that the saved copy is cut too.</summary>
     public int MaxSavedOutputChars { get; init; } = 32 * 1024 * 1024;
 
+    /// <summary>Environment variables of the job, exported in the bash session (and in the one that replaces it).</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The request that opens a bash session with <see cref="Env"/>.</summary>
+    internal Runable.Box.Protocol.Shell.ShellSessionRequest SessionRequest() =>
+        new() { Env = Env.Count == 0 ? null : new Dictionary<string, string>(Env, StringComparer.Ordinal) };
+
     /// <summary>Whether desktop actions other than <c>screenshot</c> and <c>cursor_position</c> return a screenshot taken after them.</summary>
     public bool ScreenshotAfterActions { get; init; } = true;
 

@@ -90,7 +90,7 @@ public sealed class AgentToolSet : IAsyncDisposable
         if (health.Features.Shell)
         {
             // bash's session starts in the workspace and reports it as the box names it, for the tools' descriptions.
-            var session = await box.CreateSessionAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var session = await box.CreateSessionAsync(options.SessionRequest(), cancellationToken).ConfigureAwait(false);
             sessionId = session.SessionId;
             workspace = session.Cwd?.TrimEnd('/') is { Length: > 0 } cwd ? cwd : workspace;
         }

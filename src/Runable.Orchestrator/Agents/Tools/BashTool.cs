@@ -156,7 +156,7 @@ internal sealed class BashTool : BoxTool, IAsyncDisposable
         await _sessionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return _sessionId ??= (await _box.CreateSessionAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).SessionId;
+            return _sessionId ??= (await _box.CreateSessionAsync(_options.SessionRequest(), cancellationToken).ConfigureAwait(false)).SessionId;
         }
         finally
         {
@@ -182,7 +182,7 @@ internal sealed class BashTool : BoxTool, IAsyncDisposable
                 }
             }
 
-            var session = await _box.CreateSessionAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var session = await _box.CreateSessionAsync(_options.SessionRequest(), cancellationToken).ConfigureAwait(false);
             _sessionId = session.SessionId;
             return $"The bash session was restarted: a fresh shell in {session.Cwd}.";
         }
