@@ -34,9 +34,9 @@ public static class CodeEndpoints
             })
             .WithSummary("Stop a context's kernel and forget the context.");
 
-        group.MapPost("/contexts/{contextId}/interrupt", (string contextId, CodeService code) =>
+        group.MapPost("/contexts/{contextId}/interrupt", async (string contextId, CodeService code) =>
             {
-                code.Interrupt(contextId);
+                await code.InterruptAsync(contextId);
                 return TypedResults.Ok(code.Get(contextId));
             })
             .WithSummary("Interrupt what the context runs now (KeyboardInterrupt in Python); its state is kept.");

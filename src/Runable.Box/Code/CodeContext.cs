@@ -80,13 +80,16 @@ internal sealed class CodeContext(string id, KernelLanguage language, string cwd
         }
     }
 
-    /// <summary>Interrupts what runs now; a no-op when nothing does.</summary>
-    public void Interrupt()
+    /// <summary>Interrupts what runs now (once the kernel has started running it); a no-op when nothing does.</summary>
+    public Task InterruptAsync()
     {
+        Kernel? kernel;
         lock (_gate)
         {
-            _kernel?.Interrupt();
+            kernel = _kernel;
         }
+
+        return kernel?.InterruptAsync(expectRunning: Volatile.Read(ref _running) > 0) ?? Task.CompletedTask;
     }
 
     /// <summary>Replaces the kernel with a fresh one (all state is lost), whether it was alive or dead.</summary>

@@ -97,7 +97,7 @@ public sealed class CodeService(BoxState state) : IAsyncDisposable
 
     public CodeContextInfo Get(string id) => Find(id).Info();
 
-    public void Interrupt(string id) => Find(id).Interrupt();
+    public Task InterruptAsync(string id) => Find(id).InterruptAsync();
 
     public async Task<CodeContextInfo> RestartAsync(string id, CancellationToken cancellationToken = default)
     {

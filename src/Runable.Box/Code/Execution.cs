@@ -13,12 +13,19 @@ internal sealed partial class Execution(string msgId)
 {
     private readonly List<CodeOutput> _outputs = [];
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _replied;
     private bool _idle;
 
     public string MsgId { get; } = msgId;
 
     public Task Completed => _completed.Task;
+
+    /// <summary>
+    /// Completes when the kernel runs the code (its <c>execute_input</c>, published once the kernel takes SIGINT as
+    /// a KeyboardInterrupt in the code; before that an interrupt would be ignored or hit the kernel's own machinery).
+    /// </summary>
+    public Task Started => _started.Task;
 
     /// <summary>The reply's status: <c>ok</c>, <c>error</c> or <c>aborted</c>; null before the reply.</summary>
     public string? ReplyStatus { get; private set; }
@@ -46,6 +53,9 @@ internal sealed partial class Execution(string msgId)
                 case "status" when (string?)content["execution_state"] == "idle":
                     _idle = true;
                     CompleteIfDone();
+                    break;
+                case "execute_input":
+                    _started.TrySetResult();
                     break;
                 case "stream":
                     var name = (string?)content["name"] ?? "stdout";
@@ -83,7 +93,11 @@ internal sealed partial class Execution(string msgId)
     }
 
     /// <summary>The kernel went away before the run finished.</summary>
-    public void Abandon() => _completed.TrySetResult();
+    public void Abandon()
+    {
+        _started.TrySetResult();
+        _completed.TrySetResult();
+    }
 
     /// <summary>The outputs so far, in order.</summary>
     public IReadOnlyList<CodeOutput> Outputs()
@@ -125,6 +139,7 @@ internal sealed partial class Execution(string msgId)
     {
         if (_replied && _idle)
         {
+            _started.TrySetResult();
             _completed.TrySetResult();
         }
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Runable.Box.Native;
@@ -12,6 +13,7 @@ namespace Runable.Box.Code;
 /// </summary>
 internal sealed class Kernel : IAsyncDisposable
 {
+    private static readonly TimeSpan s_interruptWait = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, Execution> _pending = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _session = Guid.NewGuid().ToString("N");
@@ -147,7 +149,7 @@ internal sealed class Kernel : IAsyncDisposable
             if (first == deadline)
             {
                 // Interrupt, then give the kernel a moment to report the interruption and return to idle.
-                Interrupt();
+                await InterruptAsync(expectRunning: true).ConfigureAwait(false);
                 var settled = await Task.WhenAny(execution.Completed, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None), Exited).ConfigureAwait(false);
                 return (execution, true, settled == Exited);
             }
@@ -163,8 +165,26 @@ internal sealed class Kernel : IAsyncDisposable
     /// <summary>
     /// Interrupts what the kernel runs with SIGINT to its process group, as Jupyter does for kernels whose
     /// interrupt mode is <c>signal</c> (ipykernel, tslab); the programs the code started get it too, as with Ctrl-C.
+    /// A signal that comes before the kernel runs the code is ignored or breaks the kernel's own handling of the
+    /// request (on a busy machine the request may still be on its way), so the signal waits, for a few seconds at
+    /// most, until an execution in flight has started; with <paramref name="expectRunning"/>, also until one is in flight.
     /// </summary>
-    public void Interrupt() => _process.SignalGroup(ProcessInterop.SIGINT);
+    public async Task InterruptAsync(bool expectRunning)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < s_interruptWait && !Exited.IsCompleted)
+        {
+            var pending = _pending.Values.ToList();
+            if (pending.Any(e => e.Started.IsCompleted) || (pending.Count == 0 && !expectRunning))
+            {
+                break;
+            }
+
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        _process.SignalGroup(ProcessInterop.SIGINT);
+    }
 
     public async ValueTask DisposeAsync()
     {

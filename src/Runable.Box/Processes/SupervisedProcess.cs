@@ -13,6 +13,8 @@ public sealed class SupervisedProcess : IDisposable
     private readonly object _gate = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TimeProvider _time;
+    private static readonly TimeSpan s_backgroundGrace = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan s_drainLimit = TimeSpan.FromSeconds(10);
     private ChildProcess? _child;
     private DateTimeOffset? _endedAt;
 
@@ -89,9 +91,14 @@ public sealed class SupervisedProcess : IDisposable
         _exited.TrySetResult(exitCode);
     }
 
-    /// <summary>Waits until output is closed, but at most <paramref name="grace"/> after exit: background children may hold the pipes forever.</summary>
-    public async Task WaitForOutputAsync(TimeSpan grace, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// After exit, waits until the output is read to its end. While a process the command left running in the
+    /// background holds the pipes (its group still has members) that may be never, so the wait is short; otherwise
+    /// only the reading is behind (a busy machine) and it is waited for, up to a bound.
+    /// </summary>
+    public async Task WaitForOutputAsync(CancellationToken cancellationToken = default)
     {
+        var grace = Pid > 1 && ProcessInterop.GroupExists(Pid) ? s_backgroundGrace : s_drainLimit;
         try
         {
             await OutputClosed.WaitAsync(grace, _time, cancellationToken).ConfigureAwait(false);

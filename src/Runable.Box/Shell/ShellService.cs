@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Runable.Box.Native;
 using Runable.Box.Processes;
 using Runable.Box.Protocol;
 using Runable.Box.Protocol.Shell;
@@ -14,8 +13,6 @@ namespace Runable.Box.Shell;
 /// </summary>
 public sealed class ShellService : IDisposable
 {
-    private static readonly TimeSpan s_outputGrace = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan s_outputDrain = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, ShellSession> _sessions = new(StringComparer.Ordinal);
     private readonly ProcessSupervisor _supervisor;
     private readonly BoxState _state;
@@ -128,11 +125,7 @@ public sealed class ShellService : IDisposable
 
         if (process.HasExited)
         {
-            // Output still in the pipes is read to the end. Only a process the command left running in the
-            // background can hold them open for good: then the grace is short; otherwise the pump is only behind
-            // (a busy machine) and is waited for.
-            var grace = process.Pid > 1 && ProcessInterop.GroupExists(process.Pid) ? s_outputGrace : s_outputDrain;
-            await process.WaitForOutputAsync(grace, CancellationToken.None).ConfigureAwait(false);
+            await process.WaitForOutputAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
         var inline = _state.Options.InlineOutputBytes;

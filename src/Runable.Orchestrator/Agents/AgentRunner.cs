@@ -156,7 +156,7 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
 
             if (calls.Count == 0)
             {
-                return JobOutcome.Succeeded(said.Length > 0 ? said : null, "answered");
+                return JobOutcome.Succeeded(said.Length > 0 ? mask(said) : null, "answered");
             }
 
             var results = await Task.WhenAll(calls.Select(call => CallAsync(run, tools, call, cancellationToken))).ConfigureAwait(false);
@@ -170,9 +170,10 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
 
             if (tools.Finished is { } finished)
             {
+                var summary = mask(finished.Summary);
                 return finished.Success
-                    ? JobOutcome.Succeeded(finished.Summary)
-                    : new JobOutcome(JobStatus.Failed, finished.Summary, "gave_up", "The agent finished without completing the task: " + finished.Summary);
+                    ? JobOutcome.Succeeded(summary)
+                    : new JobOutcome(JobStatus.Failed, summary, "gave_up", "The agent finished without completing the task: " + summary);
             }
 
             if (request.Limits?.MaxTokens is { } maxTokens && usage.InputTokens + usage.OutputTokens >= maxTokens)

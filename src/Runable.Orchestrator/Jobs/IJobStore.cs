@@ -21,7 +21,10 @@ public interface IJobStore
     Task<(IReadOnlyList<Job> Items, string? NextCursor)> ListAsync(string tenant, string? status, string? label, int limit, string? cursor,
         CancellationToken cancellationToken = default);
 
-    /// <summary>Asks a job to stop: a queued one is cancelled at once; a running one is flagged for its worker. Null when absent.</summary>
+    /// <summary>
+    /// Asks a job to stop: a queued one is cancelled at once (with its <c>status: cancelled</c> event in the same
+    /// write); a running one is flagged for its worker; a finished one is left as it is. Null when absent.
+    /// </summary>
     Task<Job?> RequestCancelAsync(string tenant, string id, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -101,11 +101,8 @@ public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider ti
     public async Task<Job> CancelAsync(Caller caller, string id, CancellationToken cancellationToken = default)
     {
         var job = await store.RequestCancelAsync(caller.Tenant, id, cancellationToken).ConfigureAwait(false) ?? throw NotFound(id);
-        if (job.Status == JobStatus.Cancelled && job.LeaseOwner is null && job.Reason == "cancelled")
-        {
-            await AppendAsync(id, "status", new { status = JobStatus.Cancelled, reason = "cancelled" }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        else if (!JobStatus.IsFinal(job.Status))
+        hub.Notify(id);
+        if (!JobStatus.IsFinal(job.Status))
         {
             CancelRequested?.Invoke(id);
         }

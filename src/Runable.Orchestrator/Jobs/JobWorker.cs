@@ -126,6 +126,13 @@ public sealed partial class JobWorker(IJobStore store, JobService jobs, JobEvent
             {
                 // stopped: the reason says how it ended
             }
+            catch (OperationCanceledException e)
+            {
+                // The runner stopped by itself: a write of its was refused because the lease is gone. Recorded as a
+                // failure only if this run still holds the lease after all.
+                LogRunStopped(logger, job.Id, e.Message);
+                outcome = JobOutcome.Failed("error", e.Message);
+            }
             catch (Exception e)
             {
                 LogRunFailed(logger, job.Id, e);
@@ -242,6 +249,9 @@ public sealed partial class JobWorker(IJobStore store, JobService jobs, JobEvent
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}'s worker stopped answering; the job is now {Status} (after {Attempts} attempts)")]
     private static partial void LogRecovered(ILogger logger, string jobId, string status, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: its run stopped ({Reason})")]
+    private static partial void LogRunStopped(ILogger logger, string jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed")]
     private static partial void LogRunFailed(ILogger logger, string jobId, Exception exception);

@@ -80,14 +80,14 @@ public sealed partial record SubmitJobRequest
 
             foreach (var (name, value) in env)
             {
-                if (!EnvName().IsMatch(name) || value.Contains('\0', StringComparison.Ordinal) || value.Length > 32_768)
+                if (!EnvName().IsMatch(name) || value is null || value.Contains('\0', StringComparison.Ordinal) || value.Length > 32_768)
                 {
-                    throw Invalid($"env '{name}': names are letters, digits and '_' (not starting with a digit); values are at most 32 KiB without NUL.");
+                    throw Invalid($"env '{name}': names are letters, digits and '_' (not starting with a digit); values are strings of at most 32 KiB without NUL.");
                 }
             }
         }
 
-        if (Labels is { } labels && (labels.Count > 20 || labels.Any(l => !Label().IsMatch(l))))
+        if (Labels is { } labels && (labels.Count > 20 || labels.Any(l => l is null || !Label().IsMatch(l))))
         {
             throw Invalid("'labels': at most 20, each 1 to 64 of letters, digits, '-', '_', '.', ':' or '/'.");
         }

@@ -78,16 +78,34 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
     public Task<Job?> RequestCancelAsync(string tenant, string id, CancellationToken cancellationToken = default)
     {
         var now = At(DateTimeOffset.UtcNow);
-        var rows = WriteQuery($"""
-            UPDATE jobs SET
-              cancel_requested = CASE WHEN status IN ('{JobStatus.Succeeded}', '{JobStatus.Failed}', '{JobStatus.Cancelled}', '{JobStatus.TimedOut}') THEN cancel_requested ELSE 1 END,
-              status = CASE WHEN status = '{JobStatus.Queued}' THEN '{JobStatus.Cancelled}' ELSE status END,
-              reason = CASE WHEN status = '{JobStatus.Queued}' THEN 'cancelled' ELSE reason END,
-              finished_at = CASE WHEN status = '{JobStatus.Queued}' THEN $now ELSE finished_at END
-            WHERE tenant = $tenant AND id = $id
-            RETURNING {Columns}
-            """, Map, ("$tenant", tenant), ("$id", id), ("$now", now));
-        return Task.FromResult(rows.FirstOrDefault());
+        using var turn = _writer.EnterScope();
+        using var connection = store.Open();
+        using var transaction = connection.BeginTransaction();
+
+        // A queued job ends here, with its status event in the same write; a running one is flagged for its worker;
+        // a finished one stays as it is (asking again changes nothing).
+        var cancelledNow = Read(connection, transaction, $"""
+            UPDATE jobs SET status = '{JobStatus.Cancelled}', reason = 'cancelled', finished_at = $now, cancel_requested = 1
+            WHERE tenant = $tenant AND id = $id AND status = '{JobStatus.Queued}'
+            RETURNING id
+            """, reader => reader.GetString(0), ("$tenant", tenant), ("$id", id), ("$now", now)).Count == 1;
+        if (cancelledNow)
+        {
+            Write(connection, transaction, """
+                INSERT INTO job_events (job_id, seq, type, data, created_at)
+                SELECT $id, COALESCE((SELECT MAX(seq) FROM job_events WHERE job_id = $id), 0) + 1, 'status', $data, $now
+                """, ("$id", id), ("$data", $$"""{"status":"{{JobStatus.Cancelled}}","reason":"cancelled"}"""), ("$now", now));
+        }
+        else
+        {
+            Write(connection, transaction, $"""
+                UPDATE jobs SET cancel_requested = 1 WHERE tenant = $tenant AND id = $id AND status IN {ActiveStatuses}
+                """, ("$tenant", tenant), ("$id", id));
+        }
+
+        var job = Read(connection, transaction, $"SELECT {Columns} FROM jobs WHERE tenant = $tenant AND id = $id", Map, ("$tenant", tenant), ("$id", id));
+        transaction.Commit();
+        return Task.FromResult(job.FirstOrDefault());
     }
 
     public Task<JobEvent?> AppendAsync(string jobId, string type, JsonElement data, string? leaseOwner = null, CancellationToken cancellationToken = default)

@@ -49,6 +49,8 @@ public sealed class JobApiTests(OrchestratorFixture orchestrator) : IClassFixtur
             (new { task = "x", workspace = new { git_url = "https://example.org/r.git", archive_id = "upl_1" } }, "one source"),
             (new { task = "x", network = new { mode = "sideways" } }, "network.mode"),
             (new { task = "x", env = new Dictionary<string, string> { ["1BAD"] = "v" } }, "env '1BAD'"),
+            (new { task = "x", env = new Dictionary<string, string?> { ["EMPTY"] = null } }, "env 'EMPTY'"),
+            (new { task = "x", labels = new string?[] { null } }, "'labels'"),
         })
         {
             using var response = await PostAsync(client, "v1/jobs", body);
@@ -145,6 +147,11 @@ public sealed class JobApiTests(OrchestratorFixture orchestrator) : IClassFixtur
         Assert.Equal(["message", "status"], received.Select(e => e.EventType));
         var last = JsonDocument.Parse(received[1].Data).RootElement;
         Assert.Equal(("cancelled", 3L), (last.GetProperty("data").GetProperty("status").GetString(), last.GetProperty("seq").GetInt64()));
+
+        // Asking again changes nothing: no second event.
+        using var again = await client.PostAsync($"v1/jobs/{id}/cancel", null, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Equal(3, (await JsonAsync(await client.GetAsync($"v1/jobs/{id}/events", Ct))).GetArrayLength());
 
         // A finished job takes no messages.
         using var late = await PostAsync(client, $"v1/jobs/{id}/messages", new { text = "too late" });

@@ -97,6 +97,8 @@ public sealed class JobStoreTests : IDisposable
         var cancelled = (await _store.RequestCancelAsync("t", queued.Id, Ct))!;
         Assert.Equal((JobStatus.Cancelled, "cancelled"), (cancelled.Status, cancelled.Reason));
         Assert.NotNull(cancelled.FinishedAt);
+        Assert.Equal(JobStatus.Cancelled, (await _store.RequestCancelAsync("t", queued.Id, Ct))!.Status);
+        Assert.Equal(["queued", "cancelled"], (await _store.EventsAsync(queued.Id, 0, 10, Ct)).Select(e => e.Data.GetProperty("status").GetString()));
 
         var running = await SubmitAsync("t");
         var lease = (await _store.LeaseAsync("w", s_now, s_now.AddMinutes(1), 10, 10, Ct))!;
@@ -132,8 +134,8 @@ public sealed class JobStoreTests : IDisposable
         var job = await SubmitAsync("t");
         var other = await SubmitAsync("t");
         // Submitting wrote the first event, status queued, in the same transaction.
-        Assert.Equal(("status", "queued"), Assert.Single(await _store.EventsAsync(job.Id, 0, 10, Ct)) is var first
-            ? (first.Type, first.Data.GetProperty("status").GetString()) : default);
+        var first = Assert.Single(await _store.EventsAsync(job.Id, 0, 10, Ct));
+        Assert.Equal(("status", "queued"), (first.Type, first.Data.GetProperty("status").GetString()));
         for (var i = 2; i <= 6; i++)
         {
             Assert.Equal(i, (await _store.AppendAsync(job.Id, "tool_result", Json($$"""{"i":{{i}}}"""), null, Ct))!.Seq);

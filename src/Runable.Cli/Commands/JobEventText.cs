@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Runable.Cli.Remote;
+namespace Runable.Cli.Commands;
 
 /// <summary>One line of text for a job's event, as <c>runable logs</c> and <c>runable run</c> print it.</summary>
 public static class JobEventText
