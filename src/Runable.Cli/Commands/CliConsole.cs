@@ -5,6 +5,9 @@ namespace Runable.Cli.Commands;
 /// <summary>The Spectre console the commands print tables to: colours on a terminal, plain wide text when piped.</summary>
 internal static class CliConsole
 {
+    /// <summary>Whether <paramref name="writer"/> is a terminal (live displays) rather than a pipe, a file or a test's buffer.</summary>
+    public static bool IsTerminal(TextWriter writer) => new AnsiConsoleOutput(writer).IsTerminal;
+
     public static IAnsiConsole Create(TextWriter writer)
     {
         var output = new AnsiConsoleOutput(writer);

@@ -13,7 +13,7 @@ public static class JobCommands
     public static IEnumerable<Command> Create(Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        return [ListCommand(environment), LogsCommand(environment), CancelCommand(environment)];
+        return [RunCommand.Create(environment), ListCommand(environment), LogsCommand(environment), CancelCommand(environment), DownloadCommand(environment)];
     }
 
     private static Command ListCommand(Func<string, string?> environment)
@@ -132,6 +132,56 @@ public static class JobCommands
                 var status = job?["status"]?.GetValue<string>();
                 return status == "cancelled" ? $"{id} cancelled" : $"{id} stopping ({status})";
             }, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error), cancellationToken));
+        return command;
+    }
+
+    private static Command DownloadCommand(Func<string, string?> environment)
+    {
+        var job = new Argument<string>("JOB") { Description = "The job's id." };
+        var names = new Argument<string[]>("ARTIFACT")
+        {
+            Description = "Which artifacts: workspace.tar.gz, diff.patch, trajectory.jsonl [default: all].",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var directory = new Option<string?>("--output", "-o") { Description = "The folder to save them in [default: ./JOB].", HelpName = "DIR" };
+        var remote = new RemoteOptions();
+        var command = new Command("download", "Save a job's artifacts: its workspace, its diff and its trajectory.") { job, names, directory };
+        remote.AddTo(command);
+        command.SetAction((parseResult, cancellationToken) => OrchestratorConnection.RunAsync(parseResult, remote, environment, async (connection, token) =>
+        {
+            var id = parseResult.GetRequiredValue(job);
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            var escaped = Uri.EscapeDataString(id);
+            var saved = (JsonNode.Parse(await connection.SendAsync(HttpMethod.Get, $"v1/jobs/{escaped}/artifacts", null, token))?.AsArray() ?? [])
+                .Select(a => (Name: a!["name"]!.GetValue<string>(), Size: a["size_bytes"]?.GetValue<long>() ?? 0)).ToList();
+            var wanted = parseResult.GetValue(names) is { Length: > 0 } asked ? asked : saved.Select(a => a.Name).ToArray();
+            if (saved.Count == 0)
+            {
+                var status = JsonNode.Parse(await connection.SendAsync(HttpMethod.Get, $"v1/jobs/{escaped}", null, token))?["status"]?.GetValue<string>();
+                await error.WriteLineAsync($"error: job {id} has no artifacts yet (it is {status}); they are saved when it ends.");
+                return 1;
+            }
+
+            var folder = parseResult.GetValue(directory) ?? id;
+            Directory.CreateDirectory(folder);
+            var exitCode = 0;
+            foreach (var name in wanted)
+            {
+                if (!saved.Any(a => a.Name == name))
+                {
+                    await error.WriteLineAsync($"error: job {id} has no artifact '{name}'; it has {string.Join(", ", saved.Select(a => a.Name))}.");
+                    exitCode = 1;
+                    continue;
+                }
+
+                var path = Path.Combine(folder, name);
+                var bytes = await connection.DownloadAsync($"v1/jobs/{escaped}/artifacts/{Uri.EscapeDataString(name)}", path, null, token);
+                await output.WriteLineAsync($"{path} ({RunCommand.Size(bytes)})");
+            }
+
+            return exitCode;
+        }, cancellationToken));
         return command;
     }
 

@@ -185,9 +185,19 @@ public sealed class OrchestratorConnection : IDisposable
     }
 
     /// <summary>Sends a request with an optional JSON body and returns the response's body text (empty for 204).</summary>
-    public async Task<string> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
+    public Task<string> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken) =>
+        SendAsync(method, path, body, null, cancellationToken);
+
+    /// <summary>As <see cref="SendAsync(HttpMethod, string, JsonNode?, CancellationToken)"/>, with an <c>Idempotency-Key</c>
+    /// header when <paramref name="idempotencyKey"/> is given (a retried submit then makes no second job).</summary>
+    public async Task<string> SendAsync(HttpMethod method, string path, JsonNode? body, string? idempotencyKey, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         if (body is not null)
         {
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
@@ -200,6 +210,12 @@ public sealed class OrchestratorConnection : IDisposable
             return text;
         }
 
+        throw Problem(response, text);
+    }
+
+    /// <summary>The problem a failed response describes (or its status when it describes none).</summary>
+    private static RemoteProblemException Problem(HttpResponseMessage response, string text)
+    {
         var status = (int)response.StatusCode;
         string? code = null, detail = null;
         if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")
@@ -215,7 +231,60 @@ public sealed class OrchestratorConnection : IDisposable
             }
         }
 
-        throw new RemoteProblemException(code ?? $"http_{status}", detail ?? $"The orchestrator answered {status} {response.ReasonPhrase}.");
+        return new RemoteProblemException(code ?? $"http_{status}", detail ?? $"The orchestrator answered {status} {response.ReasonPhrase}.");
+    }
+
+    /// <summary>
+    /// Posts the file at <paramref name="path"/> as a body of <paramref name="contentType"/> and returns the response's
+    /// text; <paramref name="progress"/> hears the bytes sent so far.
+    /// </summary>
+    public async Task<string> PostFileAsync(string path, string relativeUri, string contentType, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        using var request = new HttpRequestMessage(HttpMethod.Post, relativeUri) { Content = new ProgressContent(file, progress) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        request.Content.Headers.ContentLength = file.Length;
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return response.IsSuccessStatusCode ? text : throw Problem(response, text);
+    }
+
+    /// <summary>
+    /// Saves what <paramref name="relativeUri"/> answers into <paramref name="destination"/> (written whole or not at
+    /// all); <paramref name="progress"/> hears the bytes received so far. Returns the bytes written.
+    /// </summary>
+    public async Task<long> DownloadAsync(string relativeUri, string destination, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(relativeUri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Problem(response, await response.Content.ReadAsStringAsync(cancellationToken));
+        }
+
+        var partial = destination + ".part";
+        long total = 0;
+        try
+        {
+            await using (var source = await response.Content.ReadAsStreamAsync(cancellationToken))
+            await using (var target = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    total += read;
+                    progress?.Report(total);
+                }
+            }
+
+            File.Move(partial, destination, overwrite: true);
+            return total;
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
     }
 
     /// <summary>
@@ -304,4 +373,30 @@ public sealed class OrchestratorConnection : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+}
+
+/// <summary>A request body read from a stream that reports how many bytes have been sent.</summary>
+internal sealed class ProgressContent(Stream source, IProgress<long>? progress) : HttpContent
+{
+    protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 16];
+        long sent = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            sent += read;
+            progress?.Report(sent);
+        }
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = source.CanSeek ? source.Length : -1;
+        return source.CanSeek;
+    }
 }
