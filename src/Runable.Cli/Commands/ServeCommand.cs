@@ -99,7 +99,18 @@ public static class ServeCommand
                 CorsOrigins = (environment("RUNABLE_CORS_ORIGINS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 OnAdminKeyCreated = key => output.WriteLine($"runable serve: admin key (shown only now, stored hashed): {key}"),
             };
-            await using var app = OrchestratorServer.Create(settings, [.. parseResult.UnmatchedTokens]);
+            Microsoft.AspNetCore.Builder.WebApplication created;
+            try
+            {
+                created = OrchestratorServer.Create(settings, [.. parseResult.UnmatchedTokens]);
+            }
+            catch (InvalidOperationException e) when (e.InnerException is IOException)
+            {
+                await error.WriteLineAsync($"runable serve: {e.Message}");
+                return 1;
+            }
+
+            await using var app = created;
             await app.StartAsync(cancellationToken);
             await output.WriteLineAsync($"runable serve: listening on {string.Join(", ", OrchestratorServer.ListeningUrls(app))} (data in {settings.DataDirectory}); Ctrl-C stops it and every sandbox.");
             await app.WaitForShutdownAsync(cancellationToken);

@@ -40,6 +40,8 @@ public static class OrchestratorServer
         });
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(TimeProvider.System);
+        var dataLock = DataDirectoryLock.Acquire(settings.DataDirectory);
+        builder.Services.AddSingleton(_ => dataLock);
         builder.Services.AddSingleton(new OrchestratorStore(settings.DataDirectory));
         builder.Services.AddSingleton<ApiKeyService>();
         builder.Services.AddSingleton(sp => new EgressProxy(settings.Egress, sp.GetRequiredService<ILogger<EgressProxy>>()));
@@ -93,6 +95,7 @@ public static class OrchestratorServer
         }
 
         var app = builder.Build();
+        app.Services.GetRequiredService<DataDirectoryLock>(); // released when the application is disposed
         var keys = app.Services.GetRequiredService<ApiKeyService>();
         if (!string.IsNullOrEmpty(settings.AdminKey))
         {

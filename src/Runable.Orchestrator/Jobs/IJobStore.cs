@@ -63,4 +63,10 @@ public interface IJobStore
     /// with reason <c>lease_lost</c> once it had <paramref name="maxAttempts"/>. Returns the jobs it changed.
     /// </summary>
     Task<IReadOnlyList<Job>> RecoverExpiredAsync(DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes back every lease, expired or not, as <see cref="RecoverExpiredAsync"/> does with expired ones: for a store only
+    /// this process uses, when it starts, every lease in it belongs to a run that ended with an earlier process.
+    /// </summary>
+    Task<IReadOnlyList<Job>> RecoverAllAsync(DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken = default);
 }

@@ -30,11 +30,17 @@ public sealed partial class JobWorker(IJobStore store, JobService jobs, JobEvent
         jobs.Submitted += Wake;
         try
         {
+            if (options.ReclaimLeasesOnStart)
+            {
+                // The process before this one (killed, or its machine lost power) cannot renew its leases any more.
+                await RecoverAsync(all: true, stoppingToken).ConfigureAwait(false);
+            }
+
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    await RecoverAsync(stoppingToken).ConfigureAwait(false);
+                    await RecoverAsync(all: false, stoppingToken).ConfigureAwait(false);
                     await LeaseAsync(stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -71,9 +77,12 @@ public sealed partial class JobWorker(IJobStore store, JobService jobs, JobEvent
         await Task.WhenAny(Task.WhenAll(running.Select(r => r.Completion)), Task.Delay(options.ShutdownGrace, time, cancellationToken)).ConfigureAwait(false);
     }
 
-    private async Task RecoverAsync(CancellationToken cancellationToken)
+    private async Task RecoverAsync(bool all, CancellationToken cancellationToken)
     {
-        foreach (var job in await store.RecoverExpiredAsync(time.GetUtcNow(), options.MaxAttempts, cancellationToken).ConfigureAwait(false))
+        var recovered = all
+            ? await store.RecoverAllAsync(time.GetUtcNow(), options.MaxAttempts, cancellationToken).ConfigureAwait(false)
+            : await store.RecoverExpiredAsync(time.GetUtcNow(), options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+        foreach (var job in recovered)
         {
             LogRecovered(logger, job.Id, job.Status, job.Attempts);
             await jobs.AppendAsync(job.Id, "status", new { status = job.Status, reason = job.Status == JobStatus.Queued ? "lease_lost" : job.Reason, attempts = job.Attempts },

@@ -23,4 +23,12 @@ public sealed record JobWorkerOptions
 
     /// <summary>How long a shutdown waits for running jobs to stop before handing their leases back anyway.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether the worker takes back every lease when it starts, without waiting for them to expire. True for the
+    /// default setup, where the store is this process's alone (SQLite in a data directory that one orchestrator
+    /// holds locked): a lease found at start was held by a run that died with the previous process. Turn it off when
+    /// several processes share one store.
+    /// </summary>
+    public bool ReclaimLeasesOnStart { get; init; } = true;
 }

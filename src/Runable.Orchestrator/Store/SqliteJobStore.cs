@@ -191,7 +191,14 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
             WHERE id = $id AND lease_owner = $owner AND status IN {ActiveStatuses}
             """, ("$id", jobId), ("$owner", owner)) == 1);
 
-    public Task<IReadOnlyList<Job>> RecoverExpiredAsync(DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Job>> RecoverExpiredAsync(DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken = default) =>
+        Recover(now, now, maxAttempts);
+
+    public Task<IReadOnlyList<Job>> RecoverAllAsync(DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken = default) =>
+        Recover(now, DateTimeOffset.MaxValue, maxAttempts);
+
+    /// <summary>Takes back the leases expiring before <paramref name="before"/>, as of <paramref name="now"/>.</summary>
+    private Task<IReadOnlyList<Job>> Recover(DateTimeOffset now, DateTimeOffset before, int maxAttempts)
     {
         var rows = WriteQuery($"""
             UPDATE jobs SET
@@ -203,9 +210,9 @@ public sealed class SqliteJobStore(OrchestratorStore store) : IJobStore
                            THEN 'The worker running this job stopped answering ' || attempts || ' times; giving up.' ELSE error END,
               finished_at = CASE WHEN attempts >= $max OR cancel_requested = 1 THEN $now ELSE finished_at END,
               lease_owner = NULL, lease_expires_at = NULL
-            WHERE status IN {ActiveStatuses} AND lease_expires_at < $now
+            WHERE status IN {ActiveStatuses} AND lease_expires_at < $before
             RETURNING {Columns}
-            """, Map, ("$now", At(now)), ("$max", maxAttempts));
+            """, Map, ("$now", At(now)), ("$before", At(before)), ("$max", maxAttempts));
         return Task.FromResult<IReadOnlyList<Job>>(rows);
     }
 

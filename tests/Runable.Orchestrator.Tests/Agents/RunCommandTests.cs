@@ -125,6 +125,22 @@ public sealed class RunCommandTests : IAsyncLifetime
         Assert.Contains("not both", both.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_ReportsAProviderThatFailsForGood_AndTheJobKeepsWhatItDid()
+    {
+        _model.Enqueue(
+            ScriptedTurn.Calls(ScriptedToolCall.Of("bash", new { command = "echo started > progress.txt" }, "call_1")).WithUsage(100, 10),
+            ScriptedTurn.Reply("never sent").After(ScriptedFailure.WithStatus(401), times: 5));
+
+        var run = await RunAsync("run", "Write progress.txt and go on", "--diff", Path.Combine(_data, "partial.patch"));
+
+        Assert.Equal(1, run.ExitCode);
+        HasLine(run, l => l.StartsWith("Job job_", StringComparison.Ordinal) && l.Contains(" failed", StringComparison.Ordinal));
+        HasLine(run, l => l.StartsWith("error: ", StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal));
+        Assert.Equal(2, _model.Requests.Count); // the step, then the refused one, asked once: a 401 is not retried
+        HasLine(run, l => l.StartsWith("Diff: ", StringComparison.Ordinal) && l.Contains("(1 file changed, +1 -0)", StringComparison.Ordinal));
+    }
+
     private static void HasLine((int ExitCode, string Output, string Error) run, Func<string, bool> match) =>
         Assert.True(run.Output.Split('\n').Any(match), "No such line in:\n" + run.Output + run.Error);
 

@@ -82,8 +82,8 @@ public sealed class JobWorkerTests : IDisposable
     public async Task TwoWorkers_KeepTheLimits_AndNeverRunAJobTwice()
     {
         var runner = new WaitingRunner();
-        await StartWorkerAsync(runner, new JobWorkerOptions { MaxRunning = 3, MaxRunningPerTenant = 3, Poll = TimeSpan.FromMilliseconds(50) });
-        await StartWorkerAsync(runner, new JobWorkerOptions { MaxRunning = 3, MaxRunningPerTenant = 3, Poll = TimeSpan.FromMilliseconds(50) });
+        await StartWorkerAsync(runner, new JobWorkerOptions { MaxRunning = 3, MaxRunningPerTenant = 3, Poll = TimeSpan.FromMilliseconds(50), ReclaimLeasesOnStart = false });
+        await StartWorkerAsync(runner, new JobWorkerOptions { MaxRunning = 3, MaxRunningPerTenant = 3, Poll = TimeSpan.FromMilliseconds(50), ReclaimLeasesOnStart = false });
         var jobs = new List<Job>();
         for (var i = 0; i < 8; i++)
         {
@@ -112,13 +112,14 @@ public sealed class JobWorkerTests : IDisposable
     public async Task ALostLease_GoesToAnotherWorker_AndTheFirstCanNoLongerWrite()
     {
         var runner = new WaitingRunner();
-        var stalled = new JobWorkerOptions { Lease = TimeSpan.FromSeconds(1), Heartbeat = TimeSpan.FromSeconds(30), Poll = TimeSpan.FromMilliseconds(100) };
+        var stalled = new JobWorkerOptions { Lease = TimeSpan.FromSeconds(1), Heartbeat = TimeSpan.FromSeconds(30), Poll = TimeSpan.FromMilliseconds(100), ReclaimLeasesOnStart = false };
         await StartWorkerAsync(runner, stalled);
         var job = await SubmitAsync();
         var first = await runner.StartedAsync(job.Id);
 
-        // The first worker stops renewing (its heartbeat is far off): a second one takes the job back and runs it.
-        await StartWorkerAsync(runner, new JobWorkerOptions { Poll = TimeSpan.FromMilliseconds(100) });
+        // The first worker stops renewing (its heartbeat is far off): a second one, sharing the store, takes the job back
+        // once the lease expired and runs it.
+        await StartWorkerAsync(runner, new JobWorkerOptions { Poll = TimeSpan.FromMilliseconds(100), ReclaimLeasesOnStart = false });
         var second = await runner.StartedAsync(job.Id, attempt: 2);
         Assert.Null(await first.Run.AppendAsync("assistant", new { text = "still here?" }, Ct));
         Assert.False(await first.Run.UpdateAsync(JobStatus.Running, null, new JobUsage(), Ct));
@@ -129,6 +130,25 @@ public sealed class JobWorkerTests : IDisposable
         Assert.Equal(("from the second", 2), (done.Summary, done.Attempts));
         var events = await _store.EventsAsync(job.Id, 0, 100, Ct);
         Assert.DoesNotContain(events, e => e.Type == "assistant");
+        Assert.Contains(events, e => e.Type == "status" && e.Data.GetProperty("status").GetString() == JobStatus.Queued
+            && e.Data.TryGetProperty("reason", out var reason) && reason.GetString() == "lease_lost");
+    }
+
+    [Fact]
+    public async Task AStartingWorker_TakesBackTheLeasesOfTheProcessBefore_WithoutWaitingForThemToExpire()
+    {
+        // A worker of a process that was killed: its lease would last an hour.
+        var job = await SubmitAsync();
+        var now = DateTimeOffset.UtcNow;
+        Assert.NotNull(await _store.LeaseAsync("wrk_killed", now, now.AddHours(1), 4, 4, Ct));
+
+        var runner = new WaitingRunner();
+        await StartWorkerAsync(runner);
+        var started = await runner.StartedAsync(job.Id, attempt: 2).WaitAsync(TimeSpan.FromSeconds(5), Ct);
+        started.Finish(JobOutcome.Succeeded("run again after the restart"));
+
+        Assert.Equal((JobStatus.Succeeded, "finished"), await OutcomeAsync(job.Id));
+        var events = await _store.EventsAsync(job.Id, 0, 100, Ct);
         Assert.Contains(events, e => e.Type == "status" && e.Data.GetProperty("status").GetString() == JobStatus.Queued
             && e.Data.TryGetProperty("reason", out var reason) && reason.GetString() == "lease_lost");
     }

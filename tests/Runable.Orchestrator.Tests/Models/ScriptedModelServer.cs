@@ -54,6 +54,12 @@ public sealed class ScriptedModelServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Answers the requests that find the script empty, from what they hold (for jobs running at once, whose requests
+    /// come in no set order); null means none, and such requests get the empty-script answer.
+    /// </summary>
+    public Func<RecordedRequest, ScriptedTurn?>? Responder { get; set; }
+
     /// <summary>Turns not yet played (a turn whose failures are being answered counts).</summary>
     public int Pending
     {
@@ -318,10 +324,11 @@ public sealed class ScriptedModelServer : IAsyncDisposable
         lock (_lock)
         {
             var headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
-            _requests.Add(new RecordedRequest(request.Method, request.Path, headers, body));
+            var recorded = new RecordedRequest(request.Method, request.Path, headers, body);
+            _requests.Add(recorded);
             if (!_script.TryPeek(out var next))
             {
-                return (body, new Step(null, null, false));
+                return (body, new Step(Responder?.Invoke(recorded), null, false));
             }
 
             if (next.Failures.TryDequeue(out var failure) && !failure.DropAfterFirstChunk)
