@@ -1,29 +1,29 @@
-using System.Diagnostics;
+using System.IO.Pipes;
+using Microsoft.Win32.SafeHandles;
 using Runable.Box.Native;
 
 namespace Runable.Box.Processes;
 
 /// <summary>
-/// The box's one way to start a program: in a new session and process group (through <c>setsid</c>), so that
-/// everything it starts can be signalled or killed together; raw bytes of stdout and stderr pumped into sinks;
-/// standard input as a raw stream.
+/// The box's one way to start a program: as the leader of a new session and process group
+/// (<see cref="SpawnInterop"/>: <c>posix_spawn</c> with <c>POSIX_SPAWN_SETSID</c>), so that everything it starts can
+/// be signalled or killed together; raw bytes of stdout and stderr pumped into sinks; standard input as a raw stream.
 /// </summary>
 public sealed class ChildProcess : IDisposable
 {
-    private static readonly string s_setsid = ProgramPath.Find("setsid") ?? "/usr/bin/setsid";
-    private readonly Process _process;
+    private readonly Stream _stdin;
     private readonly Task _stdoutPump;
     private readonly Task _stderrPump;
     private readonly object _stdinGate = new();
     private bool _stdinClosed;
 
-    private ChildProcess(Process process, ChildProcessOptions options)
+    private ChildProcess(SpawnInterop.Spawned spawned, ChildProcessOptions options)
     {
-        _process = process;
-        Pid = process.Id;
-        _stdoutPump = PumpAsync(process.StandardOutput.BaseStream, options.Stdout);
-        _stderrPump = PumpAsync(process.StandardError.BaseStream, options.Stderr);
-        Exited = WaitForExitAsync();
+        Pid = spawned.Pid;
+        _stdin = Pipe(spawned.Stdin, PipeDirection.Out);
+        _stdoutPump = PumpAsync(Pipe(spawned.Stdout, PipeDirection.In), options.Stdout);
+        _stderrPump = PumpAsync(Pipe(spawned.Stderr, PipeDirection.In), options.Stderr);
+        Exited = ChildReaper.Watch(spawned.PidFd);
         OutputClosed = Task.WhenAll(_stdoutPump, _stderrPump);
     }
 
@@ -36,34 +36,17 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Completes when both output streams reached end of file (every holder of the pipes has exited or closed them).</summary>
     public Task OutputClosed { get; }
 
-    /// <summary>Starts a program in its own process group.</summary>
+    /// <summary>Starts a program in its own session and process group; a program that is not there, or cannot be
+    /// run, is a <see cref="System.ComponentModel.Win32Exception"/> naming it.</summary>
     public static ChildProcess Start(ChildProcessOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var info = new ProcessStartInfo(s_setsid)
-        {
-            WorkingDirectory = options.WorkingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add("--");
-        info.ArgumentList.Add(options.FileName);
-        foreach (var argument in options.Arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment.Clear();
-        foreach (var (name, value) in options.Environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {options.FileName}.");
-        JoinCgroups(process.Id, options.Cgroups);
-        return new ChildProcess(process, options);
+        var environment = options.Environment.Select(e => $"{e.Key}={e.Value}").ToList();
+        var path = ProgramPath.Find(options.FileName, options.Environment.GetValueOrDefault("PATH"))
+            ?? throw new System.ComponentModel.Win32Exception(2, $"Could not start {options.FileName}: no such program on the PATH.");
+        var spawned = SpawnInterop.Spawn(path, [options.FileName, .. options.Arguments], environment, options.WorkingDirectory);
+        JoinCgroups(spawned.Pid, options.Cgroups);
+        return new ChildProcess(spawned, options);
     }
 
     /// <summary>Writes bytes to the child's standard input; false when it is closed or the child stopped reading.</summary>
@@ -79,9 +62,8 @@ public sealed class ChildProcess : IDisposable
 
         try
         {
-            var stream = _process.StandardInput.BaseStream;
-            await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await _stdin.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            await _stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (IOException)
@@ -109,7 +91,7 @@ public sealed class ChildProcess : IDisposable
 
         try
         {
-            _process.StandardInput.Close();
+            _stdin.Dispose();
         }
         catch (IOException)
         {
@@ -118,36 +100,32 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>
-    /// Sends a signal to the child's whole process group; false when no process of it is left. Right after the
-    /// start the child may not have made its group yet (setsid runs first): then it alone gets the signal, being
-    /// the only process there is (and, not yet reaped, still the owner of its pid).
+    /// Sends a signal to the child's whole process group; false when no process of it is left. The child leads its
+    /// group from its first instruction (posix_spawn made it so before the exec), so nothing escapes the signal.
     /// </summary>
-    public bool SignalGroup(int signal) =>
-        ProcessInterop.SignalGroup(Pid, signal) || (!Exited.IsCompleted && ProcessInterop.SignalProcess(Pid, signal));
+    public bool SignalGroup(int signal) => ProcessInterop.SignalGroup(Pid, signal);
 
     /// <summary>Kills every process of the child's group.</summary>
     public void KillGroup() => SignalGroup(ProcessInterop.SIGKILL);
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!Exited.IsCompleted)
         {
             KillGroup();
         }
 
         CloseStdin();
-        _process.Dispose();
     }
 
-    private async Task<int> WaitForExitAsync()
-    {
-        await _process.WaitForExitAsync().ConfigureAwait(false);
-        return _process.ExitCode;
-    }
+    /// <summary>A stream over one of the parent's pipe ends (asynchronous through the runtime's socket engine).</summary>
+    private static Stream Pipe(int fd, PipeDirection direction) =>
+        new AnonymousPipeClientStream(direction, new SafePipeHandle(fd, ownsHandle: true));
 
     private static Task PumpAsync(Stream stream, IOutputSink sink) => Task.Run(async () =>
     {
         var buffer = new byte[64 * 1024];
+        await using var owned = stream;
         try
         {
             int read;
@@ -170,8 +148,9 @@ public sealed class ChildProcess : IDisposable
     });
 
     /// <summary>
-    /// Moves a just-started child into the workload's cgroups. Process.Start returns once the child has
-    /// exec'd setsid, well before the command can fork, so what it starts is born inside them.
+    /// Moves a just-started child into the workload's cgroups. posix_spawn returns once the child has exec'd, and a
+    /// program is still loading its libraries when the write lands, well before it can fork, so what it starts is
+    /// born inside them (the sandbox's own cgroup, around box and workload alike, bounds it either way).
     /// </summary>
     private static void JoinCgroups(int pid, IReadOnlyList<string> cgroups)
     {

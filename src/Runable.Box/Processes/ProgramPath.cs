@@ -4,9 +4,15 @@ namespace Runable.Box.Processes;
 public static class ProgramPath
 {
     /// <summary>The full path of <paramref name="program"/>, or null when it is not installed.</summary>
-    public static string? Find(string program) => program.Contains('/', StringComparison.Ordinal)
+    public static string? Find(string program) => Find(program, null);
+
+    /// <summary>
+    /// The full path of <paramref name="program"/> looked up on <paramref name="path"/> (a <c>PATH</c> value; this
+    /// process's when null), as the shell would for a child with that environment; null when it is not there.
+    /// </summary>
+    public static string? Find(string program, string? path) => program.Contains('/', StringComparison.Ordinal)
         ? File.Exists(program) ? program : null
-        : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':')
+        : (path ?? Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':')
             .Where(dir => dir.Length > 0).Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
     /// <summary>True when <paramref name="program"/> is installed.</summary>
