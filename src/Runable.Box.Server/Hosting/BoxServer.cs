@@ -95,7 +95,7 @@ public static class BoxServer
         app.MapJupyterEndpoints();
         app.MapFileEndpoints(json);
         app.MapSeedFileEndpoints().WithMetadata(json);
-        app.MapMcp("/mcp");
+        app.MapMcpWhenStarted("/mcp");
         app.MapOpenApi("/openapi/{documentName}.json");
         app.UseSwaggerUI(ui =>
         {
