@@ -17,7 +17,15 @@ namespace Runable.Bench;
 /// </summary>
 public static class OrchestratorRoundTrip
 {
-    public sealed record Result(Measurement Direct, Measurement ThroughOrchestrator);
+    /// <summary>
+    /// The measurements; <c>Spaced</c> and <c>SpacedBaseline</c> are single commands a few hundred milliseconds apart, as
+    /// an agent sends them (the kernel's per-command costs, such as moving a process between cgroups, show there and
+    /// hide in a back-to-back loop).
+    /// </summary>
+    public sealed record Result(Measurement Direct, Measurement ThroughOrchestrator, Measurement Spaced, Measurement SpacedBaseline);
+
+    /// <summary>The pause between the spaced commands.</summary>
+    public static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(300);
 
     public static async Task<Result> RunAsync(string runableDirectory, int calls)
     {
@@ -53,9 +61,22 @@ public static class OrchestratorRoundTrip
                 var straight = await TimeExecAsync("POST /shell/exec true on the box's unix socket", direct, calls);
                 using var proxied = new BoxClient(new Uri($"{baseUrl}/v1/sandboxes/{id}/box/"), key);
                 var through = await TimeExecAsync("POST /v1/sandboxes/{id}/box/shell/exec true", proxied, calls);
+                var spacedCalls = Math.Clamp(calls / 10, 20, 60);
+                var spaced = await SpacedAsync("the same, one every 300 ms", spacedCalls, async () =>
+                {
+                    if ((await proxied.ExecAsync("true")).ExitCode != 0)
+                    {
+                        throw new InvalidOperationException("a spaced exec failed");
+                    }
+                });
+                var spacedBaseline = await SpacedAsync("bash -c true, one every 300 ms", spacedCalls, async () =>
+                {
+                    using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", ["-c", "true"]) { UseShellExecute = false })!;
+                    await process.WaitForExitAsync();
+                });
                 using var deleted = await http.DeleteAsync($"/v1/sandboxes/{id}");
                 deleted.EnsureSuccessStatusCode();
-                return new Result(straight, through);
+                return new Result(straight, through, spaced, spacedBaseline);
             }
             finally
             {
@@ -66,6 +87,20 @@ public static class OrchestratorRoundTrip
         {
             Directory.Delete(data, recursive: true);
         }
+    }
+
+    private static async Task<Measurement> SpacedAsync(string name, int count, Func<Task> operation)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            await Task.Delay(Spacing);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await operation();
+            samples.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return new Measurement(name, samples);
     }
 
     private static Task<Measurement> TimeExecAsync(string name, BoxClient client, int calls) =>

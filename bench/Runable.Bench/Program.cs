@@ -93,6 +93,7 @@ if (File.Exists("/usr/bin/bwrap"))
     var roundTrips = await OrchestratorRoundTrip.RunAsync(runableDirectory, calls);
     comparisons.Insert(1, new Comparison("shell exec round trip through the orchestrator", roundTrips.ThroughOrchestrator, baselineSpawn, "p50 <= 2x"));
     comparisons.Insert(2, new Comparison("shell exec round trip, straight to the sandbox's box socket", roundTrips.Direct, baselineSpawn, "reported"));
+    comparisons.Insert(3, new Comparison("shell exec through the orchestrator, one command every 300 ms", roundTrips.Spaced, roundTrips.SpacedBaseline, "reported"));
 
     var starts = Math.Max(10, calls / 20);
     Console.Error.WriteLine($"- sandbox create until its box answers a first exec (cold, {starts} times) vs bwrap running /bin/true");
