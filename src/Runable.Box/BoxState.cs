@@ -44,7 +44,7 @@ public sealed class BoxState : IDisposable
 
         File.SetUnixFileMode(StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         WorkCgroupProcs = Options.WorkCgroupDirectory is { Length: > 0 } cgroups && Directory.Exists(cgroups)
-            ? Directory.GetFiles(cgroups).Where(f => !f.EndsWith(".tasks", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList()
+            ? Directory.GetFiles(cgroups).Order(StringComparer.Ordinal).ToList()
             : [];
     }
 

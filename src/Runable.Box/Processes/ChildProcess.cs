@@ -44,8 +44,8 @@ public sealed class ChildProcess : IDisposable
         var environment = options.Environment.Select(e => $"{e.Key}={e.Value}").ToList();
         var path = ProgramPath.Find(options.FileName, options.Environment.GetValueOrDefault("PATH"))
             ?? throw new System.ComponentModel.Win32Exception(2, $"Could not start {options.FileName}: no such program on the PATH.");
-        var spawned = CgroupSpawner.Spawn(options.Cgroups,
-            () => SpawnInterop.Spawn(path, [options.FileName, .. options.Arguments], environment, options.WorkingDirectory));
+        var spawned = SpawnInterop.Spawn(path, [options.FileName, .. options.Arguments], environment, options.WorkingDirectory);
+        JoinCgroups(spawned.Pid, options.Cgroups);
         return new ChildProcess(spawned, options);
     }
 
@@ -146,4 +146,27 @@ public sealed class ChildProcess : IDisposable
             sink.Complete();
         }
     });
+
+    /// <summary>
+    /// Moves a just-started child into the workload's cgroups. posix_spawn returns once the child has exec'd, and a
+    /// program is still loading its libraries when the write lands, well before it can fork, so what it starts is
+    /// born inside them (the sandbox's own cgroup, around box and workload alike, bounds it either way).
+    /// </summary>
+    private static void JoinCgroups(int pid, IReadOnlyList<string> cgroups)
+    {
+        foreach (var procs in cgroups)
+        {
+            try
+            {
+                File.WriteAllText(procs, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (IOException)
+            {
+                // The child already exited.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
 }

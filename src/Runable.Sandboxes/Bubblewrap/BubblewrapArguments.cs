@@ -109,16 +109,10 @@ public static class BubblewrapArguments
             args.AddRange(["--setenv", "DOTNET_ROOT", dotnetRoot]);
         }
 
-        // The workload cgroups' procs files, so the box can move each command it starts into them; with cgroup v1,
-        // their tasks files too, so the box's spawning thread can live there and its children are born inside.
+        // The workload cgroups' procs files, so the box can move each command it starts into them.
         for (var i = 0; i < workCgroupProcs.Count; i++)
         {
             args.AddRange(["--bind", workCgroupProcs[i], $"/run/runable-cgroup/{i}"]);
-            var tasks = Path.Combine(Path.GetDirectoryName(workCgroupProcs[i])!, "tasks");
-            if (File.Exists(tasks))
-            {
-                args.AddRange(["--bind", tasks, $"/run/runable-cgroup/{i}.tasks"]);
-            }
         }
 
         // The egress proxy's socket directory, read-only: the sandbox can connect to the socket but not replace it.
