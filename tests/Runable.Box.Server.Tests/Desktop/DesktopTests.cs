@@ -30,6 +30,9 @@ public sealed class DesktopTests(BoxServerFixture box) : IClassFixture<BoxServer
         {
             var window = await WaitForWindowAsync("typing");
             await Action(new() { Action = "left_click", Coordinate = [window.X + window.Width / 2, window.Y + window.Height / 2] });
+            // On a busy machine the window manager may hand the focus over after the keys were sent.
+            await WaitUntilAsync(async () => (await box.Client.XdotoolAsync(["getwindowfocus"], Ct)).Stdout.Trim() == window.Id.ToString(),
+                "the click focused the xterm");
             var marker = Path.Combine(box.Workspace, "marker");
             await Action(new() { Action = "type", Text = $"echo dône ✓ > {marker}" });
             await Action(new() { Action = "key", Key = "Return" });
@@ -56,6 +59,8 @@ public sealed class DesktopTests(BoxServerFixture box) : IClassFixture<BoxServer
         {
             var window = await WaitForWindowAsync("late");
             await Action(new() { Action = "left_click", Coordinate = [window.X + window.Width / 2, window.Y + window.Height / 2] });
+            await WaitUntilAsync(async () => (await box.Client.XdotoolAsync(["getwindowfocus"], Ct)).Stdout.Trim() == window.Id.ToString(),
+                "the click focused the xterm");
             var marker = Path.Combine(box.Workspace, "late-marker");
             const string Text = "é ✓ 漢字 Ωμέγα ß ¿ → 😀";
             await box.Client.SignalAsync(xterm, "STOP", Ct);
