@@ -144,6 +144,21 @@ runable_install_node_tools() {
         || runable_log "npm install of tslab failed; TypeScript code contexts will be unavailable"
 }
 
+# The web UI's browser packages (noVNC, xterm.js), pinned by src/Runable.Web/package-lock.json and embedded in the UI at
+# build. Quiet, and skipped while node_modules matches the lock file.
+runable_install_ui_packages() {
+    local web="$RUNABLE_ROOT/src/Runable.Web"
+    if [[ -f "$web/node_modules/.package-lock.json" && ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        runable_log "npm is missing: the web UI's packages (noVNC, xterm.js) cannot be installed; install nodejs and npm, then run this again"
+        return 1
+    fi
+    runable_log "installing the web UI's packages (npm ci in src/Runable.Web)"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { runable_log "npm ci in src/Runable.Web failed"; return 1; }
+}
+
 runable_setup() {
     local build=1
     local arg
@@ -155,6 +170,7 @@ runable_setup() {
     done
     runable_install_packages
     runable_install_node_tools
+    runable_install_ui_packages
     if [[ $build == 1 ]]; then
         runable_build
         runable_publish_box

@@ -14,6 +14,7 @@ using Runable.Orchestrator.Workspaces;
 using Runable.Sandboxes;
 using Runable.Sandboxes.Bubblewrap;
 using Runable.Sandboxes.Network;
+using Runable.Web.Hosting;
 
 namespace Runable.Orchestrator.Hosting;
 
@@ -68,6 +69,9 @@ public static class OrchestratorServer
         builder.Services.AddSingleton(sp => new JobService(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<JobEventHub>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ISandboxBackend>().Name, sp.GetRequiredService<ModelCatalog>()));
         builder.Services.AddSingleton<OrchestratorMetrics>();
+        // The web UI signs keys in with the API's own key check and then acts only through the API, with the key.
+        builder.Services.AddRunableWeb(sp => key => sp.GetRequiredService<ApiKeyService>().Authenticate(key) is { } c
+            ? new WebIdentity(c.KeyId, c.Tenant, c.Scopes) : null, settings.DataDirectory);
         builder.Services.AddHostedService(sp => new SandboxReaper(sp.GetRequiredService<SandboxService>(), sp.GetRequiredService<TimeProvider>(),
             settings.ReapInterval, sp.GetRequiredService<ILogger<SandboxReaper>>()));
         builder.Services.AddHttpForwarder();
@@ -159,7 +163,7 @@ public static class OrchestratorServer
         app.UseCors();
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase))
+            if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase) || WebPaths.IsPublic(context.Request))
             {
                 await next(context);
                 return;
@@ -168,6 +172,13 @@ public static class OrchestratorServer
             var (presented, fromCookie) = PresentedKey(context.Request);
             if (keys.Authenticate(presented) is not { } caller)
             {
+                if (WebPaths.IsPage(context.Request))
+                {
+                    // A browser opening a page of the UI without a (valid) key goes to the sign-in page.
+                    context.Response.Redirect(WebPaths.SignInFor(context.Request));
+                    return;
+                }
+
                 await Problem(context, 401, "unauthorized", "A valid key is required: send it as 'X-API-Key: <key>' or 'Authorization: Bearer <key>'.");
                 return;
             }
@@ -193,7 +204,9 @@ public static class OrchestratorServer
             await next(context);
         });
 
+        app.UseRunableWeb();
         app.UseRouting();
+        app.UseAntiforgery();
         var metrics = app.Services.GetRequiredService<OrchestratorMetrics>();
         app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
 
@@ -253,6 +266,7 @@ public static class OrchestratorServer
                 await proxy.ForwardAsync(context, sandbox, path ?? "");
             }
         }).ExcludeFromDescription();
+        app.MapRunableWeb();
         return app;
     }
 
