@@ -27,6 +27,15 @@ public sealed class JupyterInSandboxTests(OrchestratorFixture orchestrator) : IC
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"v1/sandboxes/{id}/box/jupyter/api/kernels", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"v1/sandboxes/{id}/box/jupyter/", Ct)).StatusCode);
 
+        // The root of the view through the orchestrator is Jupyter's own answer (its redirect to its tree), not the box's
+        // redirect from "/jupyter" to "jupyter/", which a browser would resolve to ".../jupyter/jupyter/".
+        using (var root = await client.GetAsync($"v1/sandboxes/{id}/box/jupyter/", Ct))
+        {
+            var landed = root.RequestMessage!.RequestUri!.ToString(); // redirects followed
+            Assert.False(landed.Contains("jupyter/jupyter", StringComparison.Ordinal), landed);
+            Assert.True(root.IsSuccessStatusCode, $"{(int)root.StatusCode} at {landed}");
+        }
+
         var kernels = await client.GetStringAsync($"v1/sandboxes/{id}/box/jupyter/api/kernels", Ct);
         Assert.Contains(kernelId, kernels, StringComparison.Ordinal);
 

@@ -47,6 +47,12 @@ public static class JupyterEndpoints
         // a proxy in front of the box added.
         endpoints.Map("/jupyter", context =>
         {
+            // Routing matches "/jupyter/" here too (a trailing slash is optional to it): that one is Jupyter's base.
+            if (context.Request.Path.Value?.EndsWith('/') == true)
+            {
+                return ForwardAsync(context);
+            }
+
             context.Response.Redirect("jupyter/" + context.Request.QueryString.Value);
             return Task.CompletedTask;
         }).ExcludeFromDescription();

@@ -18,6 +18,12 @@ public sealed class BoxProxy(IHttpForwarder forwarder)
 
     public async Task ForwardAsync(HttpContext context, Sandbox sandbox, string path)
     {
+        // Routing drops a trailing slash from a catch-all's value; the box's routes tell "/jupyter" from "/jupyter/".
+        if (context.Request.Path.Value?.EndsWith('/') == true && path.Length > 0 && !path.EndsWith('/'))
+        {
+            path += "/";
+        }
+
         using var invoker = new HttpMessageInvoker(Handler(sandbox), disposeHandler: false);
         var error = await forwarder.SendAsync(context, "http://box/", invoker, ForwarderRequestConfig.Empty,
             new BoxTransformer(sandbox.BoxToken, path)).ConfigureAwait(false);
