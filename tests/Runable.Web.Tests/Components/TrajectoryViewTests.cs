@@ -73,6 +73,8 @@ public sealed class TrajectoryViewTests : IAsyncLifetime
 
         var view = Render();
         view.WaitForAssertion(() => Assert.NotNull(view.Find(".call-result pre")), s_wait);
+        // Every event in (the last one re-renders the list): a click before it could hit a handler that render replaced.
+        view.WaitForAssertion(() => Assert.NotEmpty(view.FindAll("li.event.status-change")), s_wait);
         var result = view.Find(".call-result");
         var collapsed = result.QuerySelector("pre")!;
         Assert.Equal("true", collapsed.GetAttribute("data-collapsed"));
@@ -83,7 +85,7 @@ public sealed class TrajectoryViewTests : IAsyncLifetime
         Assert.Contains("echo step 12", command.TextContent, StringComparison.Ordinal);
         Assert.DoesNotContain("echo step 13", command.TextContent, StringComparison.Ordinal);
 
-        var showAll = result.QuerySelector("button")!;
+        var showAll = view.Find(".call-result button");
         Assert.Contains("Show all 500 lines", showAll.TextContent, StringComparison.Ordinal);
         showAll.Click();
         var whole = view.Find(".call-result pre");
