@@ -8,6 +8,8 @@ using Runable.Box.Client;
 using Runable.Box.Server.Hosting;
 
 // Box benchmarks: each figure is a ratio against a baseline measured in this same run, on this machine.
+if (args is ["context-recall", .. var recallArgs]) { await ContextRecall.RunAsync(recallArgs, Path.Combine(FindRepositoryRoot(), "bench", "results")); return; }
+if (args is ["context", .. var contextArgs]) { await ContextAssembly.RunAsync(FindRepositoryRoot(), contextArgs); return; }
 var options = BenchOptions.Parse(args);
 const int SrtRuns = 100; // runs of srt, and at least as many of the bwrap baseline next to it
 var calls = options.Calls;

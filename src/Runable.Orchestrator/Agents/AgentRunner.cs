@@ -4,6 +4,8 @@ using Microsoft.Extensions.AI;
 using Runable.Box.Client;
 using Runable.Orchestrator.Agents.Tools;
 using Runable.Orchestrator.Auth;
+using Runable.Orchestrator.Context;
+using Runable.Orchestrator.Context.Recall;
 using Runable.Orchestrator.Jobs;
 using Runable.Orchestrator.Models;
 using Runable.Orchestrator.Sandboxes;
@@ -18,10 +20,12 @@ namespace Runable.Orchestrator.Agents;
 /// model — until the agent calls <c>finish</c>, answers without a tool call, or a limit is reached. Messages the user
 /// sends meanwhile join the conversation before the next step. Whatever the end, the diff, the workspace and the
 /// trajectory are saved as the job's artifacts. A job whose earlier attempt lost its lease while its sandbox lived
-/// on continues from its event log in that sandbox.
+/// on continues from its event log in that sandbox. The prompt of each step is the <see cref="ContextManager"/>'s view of
+/// the log, within the model's budget; with a <see cref="RecallIndex"/> the agent also gets <c>recall</c> and
+/// <c>read_event</c> over its whole history.
 /// </summary>
 public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy, ModelCatalog models, WorkspaceSeeder seeder,
-    WorkspaceArtifacts artifacts, ArtifactStore artifactStore, AgentOptions options, ILogger<AgentRunner> logger) : IJobRunner
+    WorkspaceArtifacts artifacts, ArtifactStore artifactStore, AgentOptions options, ILogger<AgentRunner> logger, RecallIndex? recall = null) : IJobRunner
 {
     /// <summary>The trajectory artifact: every event of the job, one JSON object per line.</summary>
     public const string TrajectoryName = "trajectory.jsonl";
@@ -35,7 +39,7 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
         var model = models.Resolve(request.Model);
         var caller = new Caller("job:" + run.Job.Id, run.Job.Tenant, new HashSet<string>(StringComparer.Ordinal) { Caller.SandboxesScope });
         var usage = run.Job.Usage;
-        var history = await run.EventsAsync(0, cancellationToken).ConfigureAwait(false);
+        var history = await AllEventsAsync(run, 0, cancellationToken).ConfigureAwait(false);
         var resumed = run.Job.SandboxId is { } previous && sandboxes.TryFind(caller, previous, out _) && Baseline(history) is not null;
 
         string sandboxId;
@@ -74,7 +78,7 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
             await using var tools = await AgentToolSet.CreateAsync(box, options.Tools with { Env = env }, cancellationToken: cancellationToken).ConfigureAwait(false);
             await Ensure(run.UpdateAsync(JobStatus.Running, sandboxId, usage, cancellationToken)).ConfigureAwait(false);
             await Log(run, "status", new { status = JobStatus.Running }, cancellationToken).ConfigureAwait(false);
-            return await LoopAsync(run, model, tools, resumed ? history : [], usage, cancellationToken).ConfigureAwait(false);
+            return await LoopAsync(run, model, tools, resumed ? SinceWorkspace(history) : [], usage, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -90,28 +94,28 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
     {
         var request = run.Request;
         var maxSteps = request.Limits?.MaxSteps ?? options.MaxSteps;
-        var window = (long?)request.Context?.WindowTokens ?? model.Info.ContextWindow ?? options.DefaultContextWindow;
-        var toolsTokens = tools.Functions.Sum(f => (f.Description.Length + f.JsonSchema.GetRawText().Length) / 4);
-        var budget = Math.Min(request.Context?.MaxPromptTokens ?? long.MaxValue, window - options.OutputReserve - toolsTokens);
-        var chatOptions = new ChatOptions { Tools = [.. tools.Functions], AllowMultipleToolCalls = true, ModelId = model.Info.Spec.Name };
-
-        var messages = new List<ChatMessage>
+        var recallTools = recall is null ? [] : RecallTools.Create(recall, run.Job.Tenant, run.Job.Id);
+        IReadOnlyList<AIFunction> functions = [.. tools.Functions, .. recallTools];
+        var chatOptions = new ChatOptions { Tools = [.. functions], AllowMultipleToolCalls = true, ModelId = model.Info.Spec.Name };
+        var context = CreateContext(run, model, tools, functions);
+        if (history.Count == 0)
         {
-            new(ChatRole.System, SystemPrompt.For(tools.Workspace, tools.Functions.Select(f => f.Name))),
-            new(ChatRole.User, request.Task),
-        };
-        var lastSeen = Replay(history, messages);
-        lastSeen = Math.Max(lastSeen, (await run.EventsAsync(0, cancellationToken).ConfigureAwait(false)).LastOrDefault()?.Seq ?? 0);
+            await LogContext(run, context.SettingsDecision(), cancellationToken).ConfigureAwait(false);
+        }
+
+        context.Replay(history);
+        var lastSeen = (await AllEventsAsync(run, history.Count == 0 ? 0 : history[^1].Seq, cancellationToken).ConfigureAwait(false)).LastOrDefault()?.Seq
+            ?? (history.Count == 0 ? 0 : history[^1].Seq);
 
         while (true)
         {
             // What the user said since the last step.
-            foreach (var e in await run.EventsAsync(lastSeen, cancellationToken).ConfigureAwait(false))
+            foreach (var e in await AllEventsAsync(run, lastSeen, cancellationToken).ConfigureAwait(false))
             {
                 lastSeen = e.Seq;
-                if (e.Type == "message" && e.Data.TryGetProperty("text", out var text))
+                if (e.Type == "message" && e.Data.TryGetProperty("text", out var text) && text.GetString() is { } message)
                 {
-                    messages.Add(new ChatMessage(ChatRole.User, text.GetString()));
+                    context.AddUserMessage(e.Seq, message);
                 }
             }
 
@@ -120,7 +124,34 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
                 return new JobOutcome(JobStatus.Failed, null, "max_steps", $"The agent used its {maxSteps} steps (limits.max_steps) without finishing.");
             }
 
-            var response = await model.Client.GetResponseAsync(PromptBudget.Fit(messages, budget), chatOptions, cancellationToken).ConfigureAwait(false);
+            ContextView view;
+            ChatResponse response;
+            try
+            {
+                while (true)
+                {
+                    view = await context.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        response = await model.Client.GetResponseAsync(view.Messages, chatOptions, cancellationToken).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (Exception e) when (ContextOverflow.IsContextTooLong(e, cancellationToken, out var reason))
+                    {
+                        // The provider counts more than the calibration expected: shrink and ask again (the circuit breaker stops a loop).
+                        await context.ShrinkAfterOverflowAsync(reason, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (ContextBudgetException e)
+            {
+                return new JobOutcome(JobStatus.Failed, null, "context_overflow", e.Message);
+            }
+            catch (ContextInvariantException e)
+            {
+                return new JobOutcome(JobStatus.Failed, null, "context_invalid", e.Message);
+            }
+
             var cost = model.Info.CostUsd(response.Usage) ?? 0;
             usage = usage with
             {
@@ -129,14 +160,15 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
                 OutputTokens = usage.OutputTokens + (response.Usage?.OutputTokenCount ?? 0),
                 CostUsd = usage.CostUsd + cost,
             };
+            context.ObserveUsage(response.Usage?.InputTokenCount ?? 0, view.RequestTokens);
 
-            var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
-            var said = string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextContent>().Select(t => t.Text)).Trim();
-            messages.AddRange(response.Messages);
+            var contents = response.Messages.SelectMany(m => m.Contents).ToList();
+            var calls = contents.OfType<FunctionCallContent>().ToList();
+            var said = string.Concat(contents.OfType<TextContent>().Select(t => t.Text)).Trim();
 
             // The step is in the log before anything of it is done.
             var mask = Masker(request);
-            await Log(run, "assistant", new
+            var step = await Log(run, "assistant", new
             {
                 step = usage.Steps,
                 text = mask(said),
@@ -151,22 +183,20 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
                 total_input_tokens = usage.InputTokens,
                 total_output_tokens = usage.OutputTokens,
                 total_cost_usd = usage.CostUsd,
+                prompt_tokens_estimate = view.RequestTokens,
+                prompt_budget = view.Budget,
+                history_tokens = context.HistoryTokens,
             }, cancellationToken).ConfigureAwait(false);
             await Ensure(run.UpdateAsync(JobStatus.Running, null, usage, cancellationToken)).ConfigureAwait(false);
 
             if (calls.Count == 0)
             {
+                context.AddAssistant(step.Seq, contents);
                 return JobOutcome.Succeeded(said.Length > 0 ? mask(said) : null, "answered");
             }
 
-            var results = await Task.WhenAll(calls.Select(call => CallAsync(run, tools, call, cancellationToken))).ConfigureAwait(false);
-            messages.Add(new ChatMessage(ChatRole.Tool, [.. calls.Zip(results, (call, result) => (AIContent)new FunctionResultContent(call.CallId, result.Text))]));
-            var images = results.SelectMany(r => r.Images).ToList();
-            if (images.Count > 0)
-            {
-                // Tool messages carry text only with most providers: the images follow as the user's.
-                messages.Add(new ChatMessage(ChatRole.User, [new TextContent("The images the tool calls above returned:"), .. images]));
-            }
+            var outcomes = await Task.WhenAll(calls.Select(call => CallAsync(run, tools, recallTools, call, cancellationToken))).ConfigureAwait(false);
+            context.AddExchange(step.Seq, contents, outcomes);
 
             if (tools.Finished is { } finished)
             {
@@ -189,6 +219,35 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
     }
 
     /// <summary>
+    /// The job's context manager: its settings from the job's <c>context</c> and the model's window, token counts in the
+    /// model's encoding, summaries by the job's model or <c>context.summarizer_model</c>, decisions logged as <c>context</c> events.
+    /// </summary>
+    private ContextManager CreateContext(JobRun run, ResolvedModel model, AgentToolSet tools, IReadOnlyList<AIFunction> functions)
+    {
+        var request = run.Request;
+        var window = (long?)request.Context?.WindowTokens ?? model.Info.ContextWindow ?? options.DefaultContextWindow;
+        var counter = TokenCounter.ForModel(model.Info.Spec.Name);
+        var settings = ContextSettings.For(window, model.Info.MaxOutputTokens, options.OutputReserve, request.Context,
+            tiktokenModel: model.Info.Spec.Provider == ModelProvider.OpenAI && model.Info.Spec.Name.StartsWith("gpt", StringComparison.OrdinalIgnoreCase));
+        var summarizerModel = request.Context?.SummarizerModel is { } named ? models.Resolve(named) : model;
+        var summarizer = new ChatSummarizer(summarizerModel.Client, summarizerModel.Info.Spec.Name, summarizerModel.Info.Spec.ToString());
+        var system = SystemPrompt.For(tools.Workspace, functions.Select(f => f.Name)) + (functions.Any(f => f.Name == RecallTools.RecallName) ? ContextNote : "");
+        return new ContextManager(settings, counter, system, request.Task!, counter.CountTools(functions), summarizer,
+            (decision, token) => LogContext(run, decision, token));
+    }
+
+    /// <summary>What the system prompt adds when the agent can recall its history.</summary>
+    private const string ContextNote = """
+
+        Older tool outputs are replaced by one-line notes such as [tool output #123: exit 1, 812 lines — recall it with read_event],
+        and older work by a summary. Nothing is lost: recall(query) searches everything this job did and read_event(id) reads an
+        event (the #number) in full. Use them instead of re-running a command to see its output again.
+        """;
+
+    private static Task LogContext(JobRun run, ContextDecision decision, CancellationToken cancellationToken) =>
+        Log(run, "context", decision, cancellationToken);
+
+    /// <summary>
     /// The job's environment values as they are masked in its events and logs (the values long enough to be secrets;
     /// the model itself sees tool output unmasked, as the user's commands would).
     /// </summary>
@@ -199,12 +258,15 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
     }
 
     /// <summary>One tool call: logged, run (its failures are observations), its result logged.</summary>
-    private static async Task<ToolResult> CallAsync(JobRun run, AgentToolSet tools, FunctionCallContent call, CancellationToken cancellationToken)
+    private static async Task<ToolOutcome> CallAsync(JobRun run, AgentToolSet tools, IReadOnlyList<AIFunction> recallTools, FunctionCallContent call,
+        CancellationToken cancellationToken)
     {
         var mask = Masker(run.Request);
-        await Log(run, "tool_call", new { id = call.CallId, name = call.Name, arguments = Masked(call.Arguments, mask) }, cancellationToken).ConfigureAwait(false);
-        var result = await tools.InvokeAsync(call.Name, call.Arguments?.ToDictionary(a => a.Key, a => a.Value), cancellationToken).ConfigureAwait(false);
-        await Log(run, "tool_result", new
+        var logged = await Log(run, "tool_call", new { id = call.CallId, name = call.Name, arguments = Masked(call.Arguments, mask) }, cancellationToken).ConfigureAwait(false);
+        var result = recallTools.FirstOrDefault(f => f.Name == call.Name) is { } function
+            ? await RecallAsync(function, call, cancellationToken).ConfigureAwait(false)
+            : await tools.InvokeAsync(call.Name, call.Arguments?.ToDictionary(a => a.Key, a => a.Value), cancellationToken).ConfigureAwait(false);
+        var resultEvent = await Log(run, "tool_result", new
         {
             id = call.CallId,
             name = call.Name,
@@ -215,68 +277,56 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
             images = result.Images.Count,
             duration_ms = (long)result.Duration.TotalMilliseconds,
         }, cancellationToken).ConfigureAwait(false);
-        return result;
+        return new ToolOutcome(call.CallId, call.Name, logged.Seq, resultEvent.Seq, result.Text, result.IsError, result.Images);
+    }
+
+    /// <summary>A <c>recall</c> or <c>read_event</c> call; its answers to bad arguments are <c>Error:</c> texts already.</summary>
+    private static async Task<ToolResult> RecallAsync(AIFunction function, FunctionCallContent call, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var text = await function.InvokeAsync(new AIFunctionArguments(call.Arguments ?? new Dictionary<string, object?>()), cancellationToken).ConfigureAwait(false) switch
+        {
+            string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } s => s.GetString() ?? "",
+            var other => other?.ToString() ?? "",
+        };
+        return new ToolResult
+        {
+            Tool = call.Name, Text = text, IsError = text.StartsWith("Error:", StringComparison.Ordinal), Duration = System.Diagnostics.Stopwatch.GetElapsedTime(started),
+        };
     }
 
     /// <summary>The arguments of a call with secrets masked in their text, for the log.</summary>
     private static Dictionary<string, string>? Masked(IDictionary<string, object?>? arguments, Func<string, string> mask) =>
         arguments?.ToDictionary(a => a.Key, a => mask(a.Value is JsonElement { ValueKind: JsonValueKind.String } s ? s.GetString() ?? "" : a.Value?.ToString() ?? ""));
 
-    /// <summary>
-    /// Rebuilds the conversation of an earlier attempt from its events; a call whose result was never logged gets
-    /// one saying so, so every call keeps its result. Returns the last event's sequence number.
-    /// </summary>
-    private static long Replay(IReadOnlyList<JobEvent> history, List<ChatMessage> messages)
+    /// <summary>The events of the current workspace: after the last <c>workspace</c> event (an earlier attempt's sandbox may be gone).</summary>
+    private static IReadOnlyList<JobEvent> SinceWorkspace(IReadOnlyList<JobEvent> history)
     {
-        var pending = new List<FunctionCallContent>();
-        var results = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Close()
+        var start = history.Count;
+        while (start > 0 && history[start - 1].Type != "workspace")
         {
-            if (pending.Count > 0)
-            {
-                messages.Add(new ChatMessage(ChatRole.Tool, [.. pending.Select(c => (AIContent)new FunctionResultContent(c.CallId,
-                    results.TryGetValue(c.CallId, out var text) ? text : "Error: the run stopped before this call completed; check its effect before repeating it."))]));
-                pending.Clear();
-                results.Clear();
-            }
+            start--;
         }
 
-        foreach (var e in history)
+        return start == 0 ? history : history.Skip(start).ToList();
+    }
+
+    /// <summary>Every event after <paramref name="after"/>, read a page at a time (a long job has many thousands).</summary>
+    private static async Task<IReadOnlyList<JobEvent>> AllEventsAsync(JobRun run, long after, CancellationToken cancellationToken)
+    {
+        var events = new List<JobEvent>();
+        while (true)
         {
-            switch (e.Type)
+            var page = await run.EventsAsync(after, cancellationToken).ConfigureAwait(false);
+            events.AddRange(page);
+            if (page.Count < JobService.MaxEventsPerRead)
             {
-                case "assistant":
-                    Close();
-                    var contents = new List<AIContent>();
-                    if (e.Data.GetProperty("text").GetString() is { Length: > 0 } text)
-                    {
-                        contents.Add(new TextContent(text));
-                    }
-
-                    foreach (var call in e.Data.GetProperty("tool_calls").EnumerateArray())
-                    {
-                        var arguments = call.GetProperty("arguments").ValueKind == JsonValueKind.Object
-                            ? call.GetProperty("arguments").EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
-                            : null;
-                        var content = new FunctionCallContent(call.GetProperty("id").GetString()!, call.GetProperty("name").GetString()!, arguments);
-                        contents.Add(content);
-                        pending.Add(content);
-                    }
-
-                    messages.Add(new ChatMessage(ChatRole.Assistant, contents));
-                    break;
-                case "tool_result":
-                    results[e.Data.GetProperty("id").GetString()!] = e.Data.GetProperty("text").GetString() ?? "";
-                    break;
-                case "message":
-                    Close();
-                    messages.Add(new ChatMessage(ChatRole.User, e.Data.GetProperty("text").GetString()));
-                    break;
+                return events;
             }
-        }
 
-        Close();
-        return history.Count == 0 ? 0 : history[^1].Seq;
+            after = page[^1].Seq;
+        }
     }
 
     private static string? Baseline(IReadOnlyList<JobEvent> history) =>
@@ -299,7 +349,7 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
         try
         {
             var trajectory = new StringBuilder();
-            foreach (var e in await run.EventsAsync(0, timeout.Token).ConfigureAwait(false))
+            foreach (var e in await AllEventsAsync(run, 0, timeout.Token).ConfigureAwait(false))
             {
                 trajectory.AppendLine(JsonSerializer.Serialize(e, s_json));
             }
@@ -313,13 +363,9 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
     }
 
     /// <summary>Appends an event; a refused append means the lease is gone, and the run stops.</summary>
-    private static async Task Log(JobRun run, string type, object data, CancellationToken cancellationToken)
-    {
-        if (await run.AppendAsync(type, data, cancellationToken).ConfigureAwait(false) is null)
-        {
-            throw new OperationCanceledException("This run lost the job's lease.");
-        }
-    }
+    private static async Task<JobEvent> Log(JobRun run, string type, object data, CancellationToken cancellationToken) =>
+        await run.AppendAsync(type, data, cancellationToken).ConfigureAwait(false)
+        ?? throw new OperationCanceledException("This run lost the job's lease.");
 
     private static async Task Ensure(Task<bool> update)
     {

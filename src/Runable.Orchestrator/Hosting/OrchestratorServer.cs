@@ -4,6 +4,7 @@ using Prometheus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Runable.Orchestrator.Agents;
 using Runable.Orchestrator.Auth;
+using Runable.Orchestrator.Context.Recall;
 using Runable.Orchestrator.Jobs;
 using Runable.Orchestrator.Keys;
 using Runable.Orchestrator.Metrics;
@@ -64,6 +65,7 @@ public static class OrchestratorServer
         }
 
         builder.Services.AddModels();
+        builder.Services.AddRecall();
         builder.Services.AddWorkspaces(settings.DataDirectory, settings.Workspaces);
         builder.Services.AddSingleton(settings.Agent);
         builder.Services.AddSingleton(sp => new JobService(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<JobEventHub>(),

@@ -1,4 +1,5 @@
 using Runable.Orchestrator.Auth;
+using Runable.Orchestrator.Context;
 using Runable.Orchestrator.Sandboxes;
 
 namespace Runable.Orchestrator.Jobs;
@@ -27,6 +28,7 @@ public static class SeedEndpoints
             return Results.Ok(new { status = job.Status, download = $"/download/{job.Id}", vm_handle = job.SandboxId, error = job.Error });
         }).WithSummary("A job's status, where to download its workspace, and its sandbox.");
 
+        app.MapContextEndpoints(jsonLimit);
         seed.MapMethods("/proxy/{job_id}/{tool}/{action}", ["GET", "POST"],
             (HttpContext context, JobService service, SandboxService sandboxes, BoxProxy proxy, string job_id, string tool, string action) =>
                 JobEndpoints.ForwardToBoxAsync(context, service, sandboxes, proxy, job_id, $"{tool}/{action}", Caller.JobsWrite))

@@ -95,6 +95,27 @@ public sealed partial record SubmitJobRequest
         InRange(Priority, -100, 100, "priority");
         InRange(Context?.WindowTokens, 1_000, 100_000_000, "context.window_tokens");
         InRange(Context?.MaxPromptTokens, 1_000, 100_000_000, "context.max_prompt_tokens");
+        InRange(Context?.OutputReserveTokens, 0L, 1_000_000L, "context.output_reserve_tokens");
+        InRange(Context?.KeepExchanges, 1, 50, "context.keep_exchanges");
+        InRange(Context?.MaskAt, 0.1, 0.95, "context.mask_at");
+        InRange(Context?.SummarizeAt, 0.2, 0.98, "context.summarize_at");
+        if (Context is { } context)
+        {
+            if ((context.MaskAt ?? 0.6) > (context.SummarizeAt ?? 0.85))
+            {
+                throw Invalid("context.mask_at must not be above context.summarize_at: outputs are masked before older work is summarized.");
+            }
+
+            if (context.OutputReserveTokens is { } reserve && context.WindowTokens is { } window && reserve >= window / 2)
+            {
+                throw Invalid($"context.output_reserve_tokens ({reserve}) must be below half of context.window_tokens ({window}).");
+            }
+
+            if (context.SummarizerModel is { } summarizer && !Models.ModelSpec.TryParse(summarizer, out _, out var error))
+            {
+                throw Invalid("context.summarizer_model: " + error);
+            }
+        }
     }
 
     private static void InRange<T>(T? value, T min, T max, string name)
@@ -141,10 +162,25 @@ public sealed record JobLimitsRequest
     public int? MemoryMb { get; init; }
 }
 
-/// <summary>Overrides of the model's window and the prompt budget for one job.</summary>
+/// <summary>Overrides of the model's window, the prompt budget and the context manager's policy for one job.</summary>
 public sealed record JobContextRequest
 {
     public long? WindowTokens { get; init; }
 
     public long? MaxPromptTokens { get; init; }
+
+    /// <summary>Tokens of the window kept for the answer.</summary>
+    public long? OutputReserveTokens { get; init; }
+
+    /// <summary>The most recent tool exchanges always shown in full.</summary>
+    public int? KeepExchanges { get; init; }
+
+    /// <summary>The fraction of the budget at which older outputs are masked.</summary>
+    public double? MaskAt { get; init; }
+
+    /// <summary>The fraction of the budget at which the oldest work is summarized.</summary>
+    public double? SummarizeAt { get; init; }
+
+    /// <summary>The model that writes summaries (<c>provider:name</c>); the job's model when absent.</summary>
+    public string? SummarizerModel { get; init; }
 }

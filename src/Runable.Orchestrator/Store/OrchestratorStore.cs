@@ -76,6 +76,59 @@ public sealed class OrchestratorStore
             PRIMARY KEY (job_id, seq)
         ) WITHOUT ROWID;
         """,
+        // Recall (Context/Recall/RecallIndex): the text of every event worth searching, indexed by a trigger in the
+        // statement that appends the event, in passages of 500 characters every 400 (the last of 256 takes the rest).
+        // The FTS5 table is contentless (the text stays once, in job_events); a passage's rowid is the job's
+        // num << 32 | the event's seq << 8 | the passage's number, so one job is one rowid range. Vectors are optional.
+        """
+        CREATE TABLE job_event_vectors (
+            job_num INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            chunk INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (job_num, model, seq, chunk)
+        ) WITHOUT ROWID;
+        CREATE TABLE job_event_vector_progress (
+            job_num INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            last_seq INTEGER NOT NULL,
+            PRIMARY KEY (job_num, model)
+        ) WITHOUT ROWID;
+        CREATE VIEW job_event_text (job_id, seq, type, name, body) AS
+        SELECT job_id, seq, type, json_extract(data, '$.name'),
+               CASE type
+                 WHEN 'tool_call' THEN COALESCE((SELECT group_concat(key || ': ' || value, char(10)) FROM json_each(data, '$.arguments')), '')
+                 ELSE COALESCE(json_extract(data, '$.text'), '')
+               END
+        FROM job_events WHERE type IN ('assistant', 'tool_call', 'tool_result', 'message');
+        CREATE TABLE job_event_passages (i INTEGER PRIMARY KEY);
+        WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 255) INSERT INTO job_event_passages (i) SELECT i FROM n;
+        CREATE VIRTUAL TABLE job_event_search USING fts5 (
+            body, content = '', contentless_delete = 1, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER job_events_search_insert AFTER INSERT ON job_events
+        WHEN NEW.type IN ('assistant', 'tool_call', 'tool_result', 'message') AND NEW.seq < 16777216
+        BEGIN
+            INSERT INTO job_event_search (rowid, body)
+            SELECT (j.num << 32) | (t.seq << 8) | p.i,
+                   CASE WHEN p.i = 255 THEN substr(t.body, p.i * 400 + 1) ELSE substr(t.body, p.i * 400 + 1, 500) END
+            FROM jobs j JOIN job_event_text t ON t.job_id = j.id JOIN job_event_passages p ON p.i * 400 < length(t.body)
+            WHERE j.id = NEW.job_id AND t.seq = NEW.seq;
+        END;
+        CREATE TRIGGER job_events_search_delete AFTER DELETE ON job_events
+        WHEN OLD.type IN ('assistant', 'tool_call', 'tool_result', 'message')
+        BEGIN
+            DELETE FROM job_event_search WHERE rowid BETWEEN ((SELECT num FROM jobs WHERE id = OLD.job_id) << 32) | (OLD.seq << 8)
+                AND ((SELECT num FROM jobs WHERE id = OLD.job_id) << 32) | (OLD.seq << 8) | 255;
+            DELETE FROM job_event_vectors WHERE job_num = (SELECT num FROM jobs WHERE id = OLD.job_id) AND seq = OLD.seq;
+        END;
+        INSERT INTO job_event_search (rowid, body)
+        SELECT (j.num << 32) | (t.seq << 8) | p.i,
+               CASE WHEN p.i = 255 THEN substr(t.body, p.i * 400 + 1) ELSE substr(t.body, p.i * 400 + 1, 500) END
+        FROM job_event_text t JOIN jobs j ON j.id = t.job_id JOIN job_event_passages p ON p.i * 400 < length(t.body)
+        WHERE t.seq < 16777216;
+        """,
     ];
 
     private readonly string _connectionString;
