@@ -275,10 +275,23 @@ public sealed partial class AgentRunner(SandboxService sandboxes, BoxProxy proxy
             truncated = result.Truncated,
             full_output_path = result.FullOutputPath,
             images = result.Images.Count,
+            image_data = InlineImages(result.Images),
             duration_ms = (long)result.Duration.TotalMilliseconds,
         }, cancellationToken).ConfigureAwait(false);
         return new ToolOutcome(call.CallId, call.Name, logged.Seq, resultEvent.Seq, result.Text, result.IsError, result.Images);
     }
+
+    /// <summary>The largest image a tool result keeps in its event, and how many it keeps.</summary>
+    private const int MaxLoggedImageBytes = 512 * 1024, MaxLoggedImages = 4;
+
+    /// <summary>
+    /// The images of a result as its event keeps them, for the trajectory and the UI (<c>images</c> keeps their count):
+    /// the first few, each up to a size, as base64; null when there are none.
+    /// </summary>
+    private static object[]? InlineImages(IReadOnlyList<DataContent> images) =>
+        images.Count == 0 ? null :
+        [.. images.Where(i => i.Data.Length <= MaxLoggedImageBytes).Take(MaxLoggedImages)
+            .Select(i => new { media_type = i.MediaType, data = Convert.ToBase64String(i.Data.Span) })];
 
     /// <summary>A <c>recall</c> or <c>read_event</c> call; its answers to bad arguments are <c>Error:</c> texts already.</summary>
     private static async Task<ToolResult> RecallAsync(AIFunction function, FunctionCallContent call, CancellationToken cancellationToken)

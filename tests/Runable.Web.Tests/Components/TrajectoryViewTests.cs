@@ -113,12 +113,22 @@ public sealed class TrajectoryViewTests : IAsyncLifetime
             }),
             EventStreamServer.Event(3, "assistant", new { step = 2, text = "", tool_calls = new[] { new { id = "c2", name = "computer", arguments = new { action = "zoom" } } } }),
             EventStreamServer.Event(4, "tool_result", new { id = "c2", name = "computer", text = "zoomed", is_error = false, images = 2 }),
-            EventStreamServer.Event(5, "status", new { status = "succeeded" }));
+            // As the agent logs them: how many the model saw, and the ones the event keeps.
+            EventStreamServer.Event(5, "assistant", new { step = 3, text = "", tool_calls = new[] { new { id = "c3", name = "computer", arguments = new { action = "screenshot" } } } }),
+            EventStreamServer.Event(6, "tool_result", new
+            {
+                id = "c3", name = "computer", text = "took a screenshot", is_error = false, images = 3,
+                image_data = new[] { new { media_type = "image/png", data = Png } },
+            }),
+            EventStreamServer.Event(7, "status", new { status = "succeeded" }));
 
         var view = Render();
         view.WaitForAssertion(() => Assert.Equal("ended", view.Find("[data-testid=feed-state]").GetAttribute("data-state")), s_wait);
-        var image = Assert.Single(view.FindAll("img"));
+        var image = Assert.Single(view.FindAll(".call[data-call=c1] img"));
         Assert.Equal("data:image/png;base64," + Png, image.GetAttribute("src"));
+        Assert.Equal("data:image/png;base64," + Png, Assert.Single(view.FindAll(".call[data-call=c3] img")).GetAttribute("src"));
+        Assert.Equal(2, view.FindAll("img").Count);
+        Assert.Contains("2 image(s)", view.Find(".call[data-call=c3] [data-testid=images-not-kept]").TextContent, StringComparison.Ordinal);
         Assert.Equal("screenshot", view.Find(".call[data-call=c1] .call-summary").TextContent);
         Assert.Contains("2 image(s)", view.Find(".call[data-call=c1] [data-testid=images-not-kept]").TextContent, StringComparison.Ordinal);
         Assert.Contains("2 image(s)", view.Find(".call[data-call=c2] [data-testid=images-not-kept]").TextContent, StringComparison.Ordinal);

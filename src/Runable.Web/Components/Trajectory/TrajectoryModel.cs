@@ -152,10 +152,26 @@ public sealed class TrajectoryModel
 
         if (images.ValueKind == JsonValueKind.Number)
         {
+            // The agent's events: how many images the model saw, and the first few themselves in image_data.
             count = images.TryGetInt32(out var n) ? n : 0;
-            return [];
+            if (!data.TryGetProperty("image_data", out images) || images.ValueKind != JsonValueKind.Array)
+            {
+                return [];
+            }
+
+            var total = count;
+            var kept = ImageArray(images, out _);
+            count = Math.Max(total, kept.Count);
+            return kept;
         }
 
+        return ImageArray(images, out count);
+    }
+
+    /// <summary>The images of an array of <c>{media_type, data}</c> objects (or base64 strings), and how many it holds.</summary>
+    private static IReadOnlyList<InlineImage> ImageArray(JsonElement images, out int count)
+    {
+        count = 0;
         if (images.ValueKind != JsonValueKind.Array)
         {
             return [];
