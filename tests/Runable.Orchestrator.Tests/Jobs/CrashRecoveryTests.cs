@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -17,8 +16,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     private const string AdminKey = "crash-test-admin-key-5f0c2a7e";
     private readonly string _data = Directory.CreateTempSubdirectory("runable-crash-").FullName;
     private ScriptedModelServer _model = null!;
-    private readonly System.Text.StringBuilder _errors = new();
-    private Process? _server;
+    private ServeProcess? _server;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -43,13 +41,11 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_server is { HasExited: false })
+        if (_server is not null)
         {
-            _server.Kill(entireProcessTree: true);
-            await _server.WaitForExitAsync(CancellationToken.None);
+            await _server.DisposeAsync();
         }
 
-        _server?.Dispose();
         await _model.DisposeAsync();
         Directory.Delete(_data, recursive: true);
     }
@@ -57,7 +53,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task KilledWhileJobsRun_TheRestartLosesNoJobOrEvent_AndRunsEachAgainOnce()
     {
-        using var http = await StartServerAsync();
+        _server = await StartServerAsync();
+        var http = _server.Client;
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -80,12 +77,10 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
 
         var running = ids.Where(id => Events(acknowledged, id).Any(e => Type(e) == "tool_call")).ToList();
-        _server!.Kill(); // SIGKILL: nothing is flushed, no lease is handed back, the sandboxes die with their parent
-        await _server.WaitForExitAsync(Ct);
-        _server.Dispose();
-        _server = null;
-
-        using var restarted = await StartServerAsync();
+        await _server.KillAsync(Ct); // SIGKILL: nothing is flushed, no lease is handed back, the sandboxes die with their parent
+        await _server.DisposeAsync();
+        _server = await StartServerAsync();
+        var restarted = _server.Client;
         var ended = new Dictionary<string, JsonElement>();
         deadline = DateTime.UtcNow.AddSeconds(90);
         while (ended.Count < ids.Count)
@@ -141,7 +136,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
 
         // The data directory is the running orchestrator's alone: a second one refuses to start on it.
-        Assert.Contains("Another orchestrator", await SecondServerRefusalAsync(), StringComparison.Ordinal);
+        var (exitCode, error) = await ServeProcess.RefusalAsync(_data, AdminKey, ModelEnvironment(), Ct);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Another orchestrator", error, StringComparison.Ordinal);
     }
 
     private static List<JsonElement> Events(Dictionary<string, List<JsonElement>> acknowledged, string id) => acknowledged.GetValueOrDefault(id) ?? [];
@@ -155,78 +152,12 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     private static async Task<List<JsonElement>> EventsAsync(HttpClient http, string id) =>
         [.. JsonDocument.Parse(await http.GetStringAsync($"v1/jobs/{id}/events", Ct)).RootElement.EnumerateArray()];
 
-    /// <summary>Starts <c>runable serve</c> on the data directory and returns a client of it with the admin key.</summary>
-    private async Task<HttpClient> StartServerAsync()
-    {
-        var (process, lines) = Serve();
-        _server = process;
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (_errors)
-            {
-                _errors.AppendLine(e.Data);
-            }
-        };
-        process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var line = await lines.ReadLineAsync(Ct).AsTask().WaitAsync(deadline - DateTime.UtcNow, Ct)
-                ?? throw new InvalidOperationException("runable serve exited: " + _errors);
-            if (line.StartsWith("runable serve: listening on ", StringComparison.Ordinal))
-            {
-                var url = line["runable serve: listening on ".Length..].Split(' ')[0];
-                var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/") };
-                http.DefaultRequestHeaders.Add("X-API-Key", AdminKey);
-                _ = DrainAsync(lines);
-                return http;
-            }
-        }
-    }
+    private Task<ServeProcess> StartServerAsync() => ServeProcess.StartAsync(_data, AdminKey, ModelEnvironment(), Ct);
 
-    /// <summary>What a second <c>runable serve</c> on the same data directory says before it gives up.</summary>
-    private async Task<string> SecondServerRefusalAsync()
+    private Dictionary<string, string> ModelEnvironment() => new()
     {
-        var (process, _) = Serve();
-        using (process)
-        {
-            var error = await process.StandardError.ReadToEndAsync(Ct);
-            await process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            Assert.Equal(1, process.ExitCode);
-            return error;
-        }
-    }
-
-    private (Process Process, StreamReader Output) Serve()
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "runable.dll"), "serve", "--port", "0", "--pool", "0", "--data", _data },
-            Environment =
-            {
-                ["AGENT_API_KEY"] = AdminKey,
-                ["RUNABLE_MODEL"] = "openai:scripted-model",
-                ["OPENAI_BASE_URL"] = _model.BaseUrl.ToString(),
-                ["OPENAI_API_KEY"] = "model-key",
-                ["RUNABLE_BOX_PROGRAM_DIR"] = OrchestratorFixture.RunableDirectory(),
-            },
-        };
-        var process = Process.Start(start)!;
-        return (process, process.StandardOutput);
-    }
-
-    private static async Task DrainAsync(StreamReader lines)
-    {
-        try
-        {
-            while (await lines.ReadLineAsync() is not null)
-            {
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-        }
-    }
+        ["RUNABLE_MODEL"] = "openai:scripted-model",
+        ["OPENAI_BASE_URL"] = _model.BaseUrl.ToString(),
+        ["OPENAI_API_KEY"] = "model-key",
+    };
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -20,8 +19,7 @@ public sealed class RecallCrashTests : IAsyncLifetime
     private readonly string _data = Directory.CreateTempSubdirectory("runable-recall-crash-").FullName;
     private readonly TcpListener _silentModel = new(IPAddress.Loopback, 0);
     private readonly ConcurrentBag<Socket> _held = [];
-    private readonly System.Text.StringBuilder _errors = new();
-    private Process? _server;
+    private ServeProcess? _server;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -47,13 +45,11 @@ public sealed class RecallCrashTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_server is { HasExited: false })
+        if (_server is not null)
         {
-            _server.Kill(entireProcessTree: true);
-            await _server.WaitForExitAsync(CancellationToken.None);
+            await _server.DisposeAsync();
         }
 
-        _server?.Dispose();
         _silentModel.Stop();
         foreach (var socket in _held)
         {
@@ -67,7 +63,8 @@ public sealed class RecallCrashTests : IAsyncLifetime
     [Fact]
     public async Task KilledWhileMessagesArrive_EveryAcknowledgedMessageIsSearchableAfterReopening()
     {
-        using var http = await StartServerAsync();
+        _server = await StartServerAsync();
+        var http = _server.Client;
         using var submitted = await http.PostAsJsonAsync("v1/jobs", new { task = "recall crash test" }, Ct);
         Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
         var id = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetString()!;
@@ -95,20 +92,19 @@ public sealed class RecallCrashTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (acknowledged.Count < 150)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{acknowledged.Count} messages were acknowledged in time: {_errors}");
+            Assert.True(DateTime.UtcNow < deadline, $"{acknowledged.Count} messages were acknowledged in time: {_server.Errors}");
             if (senders.FirstOrDefault(s => s.IsCompleted) is { } ended)
             {
                 await ended; // a sender that stopped early says why
-                Assert.Fail($"a sender stopped after {acknowledged.Count} messages: {_errors}");
+                Assert.Fail($"a sender stopped after {acknowledged.Count} messages: {_server.Errors}");
             }
 
             await Task.Delay(20, Ct);
         }
 
-        _server!.Kill(); // SIGKILL, with requests in flight
-        await _server.WaitForExitAsync(Ct);
+        await _server.KillAsync(Ct); // SIGKILL, with requests in flight
         await Task.WhenAll(senders);
-        _server.Dispose();
+        await _server.DisposeAsync();
         _server = null;
 
         var store = new OrchestratorStore(_data);
@@ -132,65 +128,16 @@ public sealed class RecallCrashTests : IAsyncLifetime
         // Cancel it so the restart ends it instead of running it again; the restart also clears what the kill left behind.
         Assert.True((await new SqliteJobStore(store).RequestCancelAsync(tenant, id, Ct))!.CancelRequested);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        using var restarted = await StartServerAsync();
+        _server = await StartServerAsync();
+        var restarted = _server.Client;
         var job = JsonDocument.Parse(await restarted.GetStringAsync($"v1/jobs/{id}", Ct)).RootElement;
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
     }
 
-    /// <summary>Starts <c>runable serve</c> on the data directory and returns a client of it with the admin key.</summary>
-    private async Task<HttpClient> StartServerAsync()
+    private Task<ServeProcess> StartServerAsync() => ServeProcess.StartAsync(_data, AdminKey, new Dictionary<string, string>
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "runable.dll"), "serve", "--port", "0", "--pool", "0", "--data", _data },
-            Environment =
-            {
-                ["AGENT_API_KEY"] = AdminKey,
-                ["RUNABLE_MODEL"] = "openai:silent-model",
-                ["OPENAI_BASE_URL"] = $"http://127.0.0.1:{((IPEndPoint)_silentModel.LocalEndpoint).Port}/v1",
-                ["OPENAI_API_KEY"] = "model-key",
-                ["RUNABLE_BOX_PROGRAM_DIR"] = OrchestratorFixture.RunableDirectory(),
-            },
-        };
-        var process = Process.Start(start)!;
-        _server = process;
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (_errors)
-            {
-                _errors.AppendLine(e.Data);
-            }
-        };
-        process.BeginErrorReadLine();
-        var lines = process.StandardOutput;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var line = await lines.ReadLineAsync(Ct).AsTask().WaitAsync(deadline - DateTime.UtcNow, Ct)
-                ?? throw new InvalidOperationException("runable serve exited: " + _errors);
-            if (line.StartsWith("runable serve: listening on ", StringComparison.Ordinal))
-            {
-                var url = line["runable serve: listening on ".Length..].Split(' ')[0];
-                var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/") };
-                http.DefaultRequestHeaders.Add("X-API-Key", AdminKey);
-                _ = DrainAsync(lines);
-                return http;
-            }
-        }
-    }
-
-    private static async Task DrainAsync(StreamReader lines)
-    {
-        try
-        {
-            while (await lines.ReadLineAsync() is not null)
-            {
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-        }
-    }
+        ["RUNABLE_MODEL"] = "openai:silent-model",
+        ["OPENAI_BASE_URL"] = $"http://127.0.0.1:{((IPEndPoint)_silentModel.LocalEndpoint).Port}/v1",
+        ["OPENAI_API_KEY"] = "model-key",
+    }, Ct);
 }
