@@ -19,39 +19,21 @@ public sealed class AgentJobTests : IAsyncLifetime
     private const string Buggy = "def add(a, b):\n    return a - b\n";
     private const string Test = "from calc import add\nassert add(2, 3) == 5, 'add is broken'\nprint('tests pass')\n";
     private readonly string _data = Directory.CreateTempSubdirectory("runable-agent-").FullName;
+    private AgentHost _host = null!;
     private ScriptedModelServer _model = null!;
-    private Microsoft.AspNetCore.Builder.WebApplication _app = null!;
     private HttpClient _http = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _model = await ScriptedModelServer.StartAsync(Ct);
-        string? key = null;
-        _app = OrchestratorServer.Create(new OrchestratorSettings
-        {
-            Port = 0,
-            DataDirectory = _data,
-            RunableDirectory = OrchestratorFixture.RunableDirectory(),
-            PoolSize = 1,
-            OnAdminKeyCreated = k => key = k,
-            Models = new ModelSettings
-            {
-                DefaultModel = "openai:scripted-model",
-                OpenAI = new ModelEndpointSettings { BaseUrl = _model.BaseUrl, ApiKey = "model-key-kept-in-the-orchestrator" },
-            },
-        });
-        await _app.StartAsync(Ct);
-        _http = new HttpClient { BaseAddress = new Uri(OrchestratorServer.ListeningUrls(_app).First().TrimEnd('/') + "/") };
-        _http.DefaultRequestHeaders.Add("X-API-Key", key);
+        _host = await AgentHost.StartAsync(_data, "model-key-kept-in-the-orchestrator", cancellationToken: Ct);
+        (_model, _http) = (_host.Model, _host.Http);
     }
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
-        await _app.DisposeAsync();
-        await _model.DisposeAsync();
+        await _host.DisposeAsync();
         Directory.Delete(_data, recursive: true);
     }
 

@@ -29,8 +29,8 @@ public sealed partial class LongSessionTests : IAsyncLifetime
     private const string Task = "Print the ledger's checksums, part by part, until the ledger is done.";
     private readonly string _data = Directory.CreateTempSubdirectory("runable-long-").FullName;
     private readonly List<string> _problems = [];
+    private AgentHost _host = null!;
     private ScriptedModelServer _model = null!;
-    private Microsoft.AspNetCore.Builder.WebApplication _app = null!;
     private HttpClient _http = null!;
     private int _step;
     private int _summaries;
@@ -41,34 +41,16 @@ public sealed partial class LongSessionTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _model = await ScriptedModelServer.StartAsync(Ct);
+        // Outputs reach the context whole (no head and tail saved in the sandbox): the context manager does the cutting.
+        _host = await AgentHost.StartAsync(_data,
+            agent: new AgentOptions { Tools = new AgentToolOptions { MaxOutputChars = 400_000, MaxOutputLines = 20_000 } }, cancellationToken: Ct);
+        (_model, _http) = (_host.Model, _host.Http);
         _model.Responder = Respond;
-        string? key = null;
-        _app = OrchestratorServer.Create(new OrchestratorSettings
-        {
-            Port = 0,
-            DataDirectory = _data,
-            RunableDirectory = OrchestratorFixture.RunableDirectory(),
-            PoolSize = 1,
-            OnAdminKeyCreated = k => key = k,
-            // Outputs reach the context whole (no head and tail saved in the sandbox): the context manager does the cutting.
-            Agent = new AgentOptions { Tools = new AgentToolOptions { MaxOutputChars = 400_000, MaxOutputLines = 20_000 } },
-            Models = new ModelSettings
-            {
-                DefaultModel = "openai:scripted-model",
-                OpenAI = new ModelEndpointSettings { BaseUrl = _model.BaseUrl, ApiKey = "model-key" },
-            },
-        });
-        await _app.StartAsync(Ct);
-        _http = new HttpClient { BaseAddress = new Uri(OrchestratorServer.ListeningUrls(_app).First().TrimEnd('/') + "/") };
-        _http.DefaultRequestHeaders.Add("X-API-Key", key);
     }
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
-        await _app.DisposeAsync();
-        await _model.DisposeAsync();
+        await _host.DisposeAsync();
         Directory.Delete(_data, recursive: true);
     }
 

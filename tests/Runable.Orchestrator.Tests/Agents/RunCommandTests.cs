@@ -15,41 +15,26 @@ namespace Runable.Orchestrator.Tests.Agents;
 public sealed class RunCommandTests : IAsyncLifetime
 {
     private readonly string _data = Directory.CreateTempSubdirectory("runable-run-").FullName;
+    private AgentHost _host = null!;
     private ScriptedModelServer _model = null!;
-    private Microsoft.AspNetCore.Builder.WebApplication _app = null!;
     private Dictionary<string, string> _environment = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _model = await ScriptedModelServer.StartAsync(Ct);
-        string? key = null;
-        _app = OrchestratorServer.Create(new OrchestratorSettings
-        {
-            Port = 0,
-            DataDirectory = Path.Combine(_data, "orchestrator"),
-            RunableDirectory = OrchestratorFixture.RunableDirectory(),
-            PoolSize = 1,
-            OnAdminKeyCreated = k => key = k,
-            Models = new ModelSettings
-            {
-                DefaultModel = "openai:scripted-model",
-                OpenAI = new ModelEndpointSettings { BaseUrl = _model.BaseUrl, ApiKey = "model-key" },
-            },
-        });
-        await _app.StartAsync(Ct);
+        _host = await AgentHost.StartAsync(Path.Combine(_data, "orchestrator"), cancellationToken: Ct);
+        _model = _host.Model;
         _environment = new Dictionary<string, string>
         {
-            ["RUNABLE_SERVER"] = OrchestratorServer.ListeningUrls(_app).First(),
-            ["RUNABLE_API_KEY"] = key!,
+            ["RUNABLE_SERVER"] = _host.Url,
+            ["RUNABLE_API_KEY"] = _host.AdminKey,
         };
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.DisposeAsync();
-        await _model.DisposeAsync();
+        await _host.DisposeAsync();
         Directory.Delete(_data, recursive: true);
     }
 
