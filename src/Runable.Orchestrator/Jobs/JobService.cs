@@ -37,11 +37,13 @@ public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider ti
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
         request.Validate(backendName);
+        var model = request.Model;
         if (models is not null)
         {
             try
             {
-                _ = models.Resolve(request.Model);
+                // The job shows the model it runs with, the default one named.
+                model = models.Resolve(request.Model).Info.Spec.ToString();
             }
             catch (Models.ModelConfigurationException e)
             {
@@ -64,7 +66,7 @@ public sealed class JobService(IJobStore store, JobEventHub hub, TimeProvider ti
             Spec = spec,
             Labels = request.Labels ?? [],
             Priority = request.Priority ?? 0,
-            Model = request.Model,
+            Model = model,
             CreatedAt = time.GetUtcNow(),
         };
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(spec)));
