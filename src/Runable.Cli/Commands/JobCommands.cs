@@ -168,6 +168,14 @@ public static class JobCommands
             var exitCode = 0;
             foreach (var name in wanted)
             {
+                // A name is a file in the folder, nothing else (neither the server's listing nor the command line leads out of it).
+                if (Path.GetFileName(name) != name || name is "." or "..")
+                {
+                    await error.WriteLineAsync($"error: '{name}' is not an artifact's file name.");
+                    exitCode = 1;
+                    continue;
+                }
+
                 if (!saved.Any(a => a.Name == name))
                 {
                     await error.WriteLineAsync($"error: job {id} has no artifact '{name}'; it has {string.Join(", ", saved.Select(a => a.Name))}.");

@@ -92,6 +92,10 @@ public sealed class RunCommandTests : IAsyncLifetime
         var missing = await RunAsync("download", id, "nothing.bin", "-o", folder);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("has no artifact 'nothing.bin'", missing.Error, StringComparison.Ordinal);
+        var outside = await RunAsync("download", id, "../diff.patch", "-o", folder);
+        Assert.Equal(1, outside.ExitCode);
+        Assert.Contains("is not an artifact's file name", outside.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_data, "diff.patch")));
     }
 
     [Fact]
